@@ -1,0 +1,3 @@
+from prefect_schedule_mcp.cli import main
+
+raise SystemExit(main())

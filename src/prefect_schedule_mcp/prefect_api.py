@@ -1,0 +1,389 @@
+"""The one place that talks to Prefect.
+
+It owns the session's single Prefect client (and so one connection pool),
+decides which API to use (Prefect's settings and profile, or an embedded local
+server when none is configured), resolves deployment references exactly,
+pages through flow runs, wraps the bulk endpoints the client does not, and
+translates every Prefect and HTTP failure into the project's errors.
+
+Prefect is imported lazily: listing tools must not pay for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from prefect_schedule_mcp.embedded import EmbeddedPrefectServer
+from prefect_schedule_mcp.errors import (
+    Ambiguous,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PrefectUnavailable,
+    ScheduleToolError,
+    suggestion,
+)
+from prefect_schedule_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+    from prefect.client.schemas.filters import DeploymentFilter, FlowRunFilter
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.client.schemas.responses import DeploymentResponse
+    from prefect.client.schemas.sorting import FlowRunSort
+
+logger = logging.getLogger(__name__)
+
+# The server caps one page of flow runs (and deployments) at 200.
+PAGE_SIZE = 200
+# The server's bulk endpoints act on at most 50 runs a call.
+BULK_LIMIT = 50
+# How many deployments to read when suggesting names for a miss.
+SUGGESTION_SCAN_LIMIT = 200
+HTTP_CONFLICT = 409
+HTTP_UNPROCESSABLE = 422
+HTTP_UNAUTHORIZED = 401
+HTTP_FORBIDDEN = 403
+HTTP_NOT_FOUND = 404
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A resolved deployment with its full ``flow/deployment`` name."""
+
+    id: uuid.UUID
+    name: str
+    raw: DeploymentResponse
+
+
+class PrefectAPI:
+    """The session's access to one Prefect API.
+
+    The connection is made on the first call that needs it: the MCP server
+    lists its tools at once, and an unreachable API fails the call, not the
+    server.
+    """
+
+    def __init__(self, settings: Settings, api_url: str | None = None) -> None:
+        self.settings = settings
+        self._api_url = api_url
+        self._client: PrefectClient | None = None
+        self._embedded: EmbeddedPrefectServer | None = None
+        self._lock = asyncio.Lock()
+        self._flow_names: dict[uuid.UUID, str] = {}
+
+    @property
+    def api_url(self) -> str:
+        return self._api_url or "(not connected yet)"
+
+    async def client(self) -> PrefectClient:
+        """The session's client, created and entered once."""
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._connect()
+        return self._client
+
+    async def _connect(self) -> PrefectClient:
+        from prefect.client.orchestration import PrefectClient
+        from prefect.settings import get_current_settings
+
+        prefect_settings = get_current_settings()
+        api_key = prefect_settings.api.key
+        auth_string = prefect_settings.api.auth_string
+        if self._api_url is None:
+            self._api_url = prefect_settings.api.url
+        if self._api_url is None:
+            self._embedded = EmbeddedPrefectServer(
+                start_timeout=self.settings.embedded_start_timeout
+            )
+            try:
+                self._api_url = await self._embedded.start()
+            except Exception as e:
+                self._embedded = None
+                raise PrefectUnavailable(
+                    "No Prefect API is configured (PREFECT_API_URL is unset) and the "
+                    f"local Prefect server could not be started: {e}"
+                ) from e
+        client = PrefectClient(
+            self._api_url,
+            api_key=api_key.get_secret_value() if api_key else None,
+            auth_string=auth_string.get_secret_value() if auth_string else None,
+            httpx_settings={"timeout": self.settings.call_timeout},
+        )
+        await client.__aenter__()
+        logger.info("Connected to the Prefect API at %s", self._api_url)
+        return client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.__aexit__(None, None, None)
+        embedded, self._embedded = self._embedded, None
+        if embedded is not None:
+            await embedded.stop()
+
+    # -- errors -----------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def calling(self, what: str) -> AsyncIterator[None]:
+        """Translate Prefect and HTTP failures of ``what`` into tool errors."""
+        try:
+            yield
+        except ScheduleToolError:
+            raise
+        except Exception as e:
+            raise self.translate(e, what) from e
+
+    def translate(self, error: Exception, what: str) -> ScheduleToolError:
+        from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+        url = self.api_url
+        if isinstance(error, ObjectNotFound):
+            return NotFound(f"{what}: the Prefect API at {url} has no such object.")
+        if isinstance(error, ObjectAlreadyExists):
+            return Conflict(f"{what}: it already exists on the Prefect server.")
+        if isinstance(error, httpx.TimeoutException):
+            return PrefectUnavailable(
+                f"{what}: the Prefect API at {url} did not answer in time "
+                f"({self.settings.call_timeout:.0f} s). Check that the server is up "
+                "and not overloaded, or raise PREFECT_SCHEDULE_MCP_CALL_TIMEOUT."
+            )
+        if isinstance(error, httpx.TransportError):
+            return PrefectUnavailable(
+                f"{what}: cannot reach the Prefect API at {url} ({error!r}). Check "
+                "PREFECT_API_URL, that the Prefect server is running, and the network "
+                "between here and it."
+            )
+        if isinstance(error, httpx.HTTPStatusError):
+            return self._translate_status(error, what)
+        if isinstance(error, asyncio.CancelledError | KeyboardInterrupt):
+            raise error
+        return ScheduleToolError(f"{what} failed: {type(error).__name__}: {error}")
+
+    def _translate_status(
+        self, error: httpx.HTTPStatusError, what: str
+    ) -> ScheduleToolError:
+        code = error.response.status_code
+        detail = _response_detail(error.response)
+        url = self.api_url
+        if code in (HTTP_UNAUTHORIZED, HTTP_FORBIDDEN):
+            return PrefectUnavailable(
+                f"{what}: the Prefect API at {url} refused our credentials "
+                f"(HTTP {code}). Check PREFECT_API_KEY (Prefect Cloud) or "
+                "PREFECT_API_AUTH_STRING (self-hosted basic auth)."
+            )
+        if code == HTTP_NOT_FOUND:
+            return NotFound(f"{what}: not found on the Prefect API at {url}. {detail}")
+        if code == HTTP_CONFLICT:
+            return Conflict(f"{what}: the Prefect server refused it: {detail}")
+        if code == HTTP_UNPROCESSABLE:
+            return InvalidInput(what, "request", f"the Prefect server said: {detail}")
+        if code >= httpx.codes.INTERNAL_SERVER_ERROR:
+            return PrefectUnavailable(
+                f"{what}: the Prefect API at {url} failed with HTTP {code}: {detail}. "
+                "It may be overloaded (on SQLite: 'database is locked'); try again."
+            )
+        return ScheduleToolError(f"{what}: HTTP {code} from {url}: {detail}")
+
+    # -- deployments ------------------------------------------------------------
+
+    async def flow_names(self, flow_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Flow names by id, read once per session."""
+        from prefect.client.schemas.filters import FlowFilter, FlowFilterId
+
+        missing = {fid for fid in flow_ids if fid not in self._flow_names}
+        if missing:
+            client = await self.client()
+            async with self.calling("Reading flows"):
+                flows = await client.read_flows(
+                    flow_filter=FlowFilter(id=FlowFilterId(any_=list(missing))),
+                    limit=len(missing),
+                )
+            self._flow_names.update({flow.id: flow.name for flow in flows})
+        return dict(self._flow_names)
+
+    async def _named(self, raw: list[DeploymentResponse]) -> list[Deployment]:
+        names = await self.flow_names(d.flow_id for d in raw)
+        return [
+            Deployment(d.id, f"{names.get(d.flow_id, '?')}/{d.name}", d) for d in raw
+        ]
+
+    async def read_deployments(
+        self,
+        deployment_filter: DeploymentFilter | None = None,
+        limit: int = PAGE_SIZE,
+        offset: int = 0,
+    ) -> list[Deployment]:
+        client = await self.client()
+        async with self.calling("Listing deployments"):
+            raw = await client.read_deployments(
+                deployment_filter=deployment_filter, limit=limit, offset=offset
+            )
+        return await self._named(raw)
+
+    async def search_deployments(
+        self, search: str | None, limit: int
+    ) -> list[Deployment]:
+        """Deployments whose flow or deployment name contains ``search``.
+
+        Matching is by substring, for finding; writes resolve with
+        :meth:`resolve_deployment`, which never matches partially.
+        """
+        from prefect.client.schemas.filters import (
+            DeploymentFilter,
+            DeploymentFilterName,
+            FlowFilter,
+            FlowFilterName,
+        )
+
+        client = await self.client()
+        if not search:
+            return await self.read_deployments(limit=limit)
+        async with self.calling("Searching deployments"):
+            by_deployment = await client.read_deployments(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(like_=search)
+                ),
+                limit=limit,
+            )
+            by_flow = await client.read_deployments(
+                flow_filter=FlowFilter(name=FlowFilterName(like_=search)),
+                limit=limit,
+            )
+        merged = {d.id: d for d in [*by_deployment, *by_flow]}
+        found = await self._named(list(merged.values()))
+        return sorted(found, key=lambda d: d.name)[:limit]
+
+    async def resolve_deployment(self, reference: str) -> Deployment:
+        """Exactly one deployment for an id, a ``flow/deployment`` or a bare name."""
+        from prefect.client.schemas.filters import (
+            DeploymentFilter,
+            DeploymentFilterName,
+        )
+        from prefect.exceptions import ObjectNotFound
+
+        reference = (reference or "").strip()
+        if not reference:
+            raise InvalidInput(
+                "deployment",
+                reference,
+                "it is empty.",
+                "Give a deployment id, 'flow name/deployment name', or a unique "
+                "deployment name; list_deployments shows them.",
+            )
+        client = await self.client()
+        try:
+            deployment_id = uuid.UUID(reference)
+        except ValueError:
+            deployment_id = None
+        if deployment_id is not None:
+            try:
+                async with self.calling(f"Reading deployment {reference}"):
+                    raw = await client.read_deployment(deployment_id)
+            except NotFound as e:
+                raise NotFound(
+                    f"No deployment has the id {reference}. Use list_deployments to "
+                    "find the id or the 'flow/deployment' name."
+                ) from e
+            return (await self._named([raw]))[0]
+
+        if "/" in reference:
+            try:
+                async with self.calling(f"Reading deployment {reference!r}"):
+                    raw = await client.read_deployment_by_name(reference)
+            except (NotFound, ObjectNotFound) as e:
+                raise await self._not_found(reference) from e
+            return (await self._named([raw]))[0]
+
+        async with self.calling(f"Looking up deployment {reference!r}"):
+            matches = await client.read_deployments(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=[reference])
+                ),
+                limit=PAGE_SIZE,
+            )
+        if not matches:
+            raise await self._not_found(reference)
+        named = await self._named(matches)
+        if len(named) > 1:
+            full = ", ".join(repr(d.name) for d in sorted(named, key=lambda d: d.name))
+            raise Ambiguous(
+                f"The deployment name {reference!r} matches {len(named)} deployments: "
+                f"{full}. Call again with the full 'flow/deployment' name or the id."
+            )
+        return named[0]
+
+    async def _not_found(self, reference: str) -> NotFound:
+        known = await self.read_deployments(limit=SUGGESTION_SCAN_LIMIT)
+        candidates = [d.name for d in known] + [d.name.split("/", 1)[1] for d in known]
+        hint = suggestion(reference, candidates) or (
+            "Use list_deployments to see the deployments that exist."
+        )
+        return NotFound(f"No deployment is named {reference!r}. {hint}")
+
+    # -- flow runs ----------------------------------------------------------------
+
+    async def iter_flow_runs(
+        self,
+        flow_run_filter: FlowRunFilter | None,
+        sort: FlowRunSort,
+        limit: int | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[list[FlowRun]]:
+        """Pages of matching runs, until ``limit`` runs or the end.
+
+        Offsets are stable only while the set does not change; callers that
+        change runs while paging should re-read from offset 0 instead.
+        """
+        client = await self.client()
+        offset = 0
+        seen = 0
+        while limit is None or seen < limit:
+            size = page_size if limit is None else min(page_size, limit - seen)
+            async with self.calling("Reading flow runs"):
+                page = await client.read_flow_runs(
+                    flow_run_filter=flow_run_filter,
+                    sort=sort,
+                    limit=size,
+                    offset=offset,
+                )
+            if not page:
+                return
+            yield page
+            seen += len(page)
+            offset += len(page)
+            if len(page) < size:
+                return
+
+    async def count_flow_runs(self, flow_run_filter: FlowRunFilter | None) -> int:
+        client = await self.client()
+        async with self.calling("Counting flow runs"):
+            return await client.count_flow_runs(flow_run_filter=flow_run_filter)
+
+    async def post(self, path: str, payload: dict[str, Any], what: str) -> Any:
+        """POST to an endpoint the client does not wrap; returns the JSON."""
+        client = await self.client()
+        async with self.calling(what):
+            response = await client.request("POST", path, json=payload)  # type: ignore[arg-type]
+        return response.json()
+
+
+def _response_detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])[:500]
+    return str(body)[:500]

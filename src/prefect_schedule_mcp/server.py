@@ -1,0 +1,99 @@
+"""The MCP application: tools, their annotations, and the one error boundary.
+
+Every failure inside a tool becomes an MCP tool error here (``isError: true``)
+with a message for the model; unexpected exceptions are logged with their
+traceback on stderr and reported without it, and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import Middleware, MiddlewareContext
+
+from prefect_schedule_mcp import __version__
+from prefect_schedule_mcp.errors import ScheduleToolError
+from prefect_schedule_mcp.prefect_api import PrefectAPI
+from prefect_schedule_mcp.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "prefect-schedule-mcp"
+INSTRUCTIONS = """\
+Schedules Prefect 3 deployments and flow runs. Preview a schedule with
+preview_schedule before creating it. Deployments are named 'flow/deployment'.
+Times are ISO 8601; a time without an offset is wall-clock time in the call's
+timezone. Bulk tools (reschedule_late_flow_runs, cancel_flow_runs) default to
+dry_run=true: show the user what would happen, then call again with
+dry_run=false."""
+
+
+class ErrorBoundary(Middleware):
+    """Turns every failure of a tool into a tool error, and logs each call."""
+
+    async def on_call_tool(
+        self, context: MiddlewareContext[Any], call_next: Any
+    ) -> Any:
+        name = getattr(context.message, "name", "?")
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await call_next(context)
+        except ToolError:
+            outcome = "error"
+            raise
+        except ScheduleToolError as e:
+            outcome = "error"
+            raise ToolError(str(e)) from e
+        except Exception as e:
+            outcome = "internal error"
+            logger.exception("Tool %s failed unexpectedly", name)
+            raise ToolError(
+                f"{name} failed with an unexpected {type(e).__name__}: {e}. Nothing "
+                "else was changed by this error; the server keeps running. If it "
+                "repeats, report it with the server's stderr log."
+            ) from e
+        finally:
+            logger.info(
+                "tool %s %s in %.0f ms",
+                name,
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def build_server(
+    settings: Settings | None = None, api_url: str | None = None
+) -> FastMCP:
+    """The MCP server with every tool; write tools only when not read-only."""
+    from prefect_schedule_mcp.tools import deployments, manage, runs, schedules
+
+    settings = settings or Settings.from_env()
+    api = PrefectAPI(settings, api_url=api_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastMCP) -> AsyncIterator[dict[str, Any]]:
+        try:
+            yield {}
+        finally:
+            await api.aclose()
+
+    mcp = FastMCP(
+        SERVER_NAME,
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        middleware=[ErrorBoundary()],
+        mask_error_details=False,
+    )
+    for family in (deployments, schedules, manage, runs):
+        family.register(mcp, api, read_only=settings.read_only)
+    if settings.read_only:
+        logger.info("Read-only mode: tools that change Prefect are not offered")
+    return mcp

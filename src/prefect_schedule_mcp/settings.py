@@ -1,0 +1,70 @@
+"""Settings of the MCP server, read once from the environment.
+
+Prefect's own settings (``PREFECT_API_URL``, ``PREFECT_API_KEY``,
+``PREFECT_API_AUTH_STRING`` and the active profile) decide which Prefect API the
+server talks to; they are read through Prefect's settings loader on the first
+call that needs them, so listing tools imports nothing of Prefect.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+ENV_PREFIX = "PREFECT_SCHEDULE_MCP_"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+# A cold machine needs ~20 s before a new Prefect server answers its health
+# check; leave plenty of room.
+DEFAULT_EMBEDDED_START_TIMEOUT = 90.0
+DEFAULT_CALL_TIMEOUT = 120.0
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in TRUE_WORDS
+
+
+def _number(name: str, default: float) -> float:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as e:
+        raise SystemExit(
+            f"{ENV_PREFIX}{name}={raw!r} is not a number of seconds; "
+            "set it to a positive number such as 60."
+        ) from e
+    if value <= 0:
+        raise SystemExit(f"{ENV_PREFIX}{name} must be positive, not {raw!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the server reads from ``PREFECT_SCHEDULE_MCP_*`` variables."""
+
+    read_only: bool = False
+    """With ``READ_ONLY=true`` the write tools are not offered at all."""
+
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
+    """Seconds a tool call may spend waiting on Prefect before it fails."""
+
+    embedded_start_timeout: float = DEFAULT_EMBEDDED_START_TIMEOUT
+    """Seconds to wait for the embedded Prefect server's health check."""
+
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            read_only=_flag("READ_ONLY"),
+            call_timeout=_number("CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT),
+            embedded_start_timeout=_number(
+                "EMBEDDED_START_TIMEOUT", DEFAULT_EMBEDDED_START_TIMEOUT
+            ),
+            log_level=os.environ.get(ENV_PREFIX + "LOG_LEVEL", "INFO").upper(),
+        )

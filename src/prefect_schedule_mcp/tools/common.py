@@ -1,0 +1,98 @@
+"""Conversions shared by the tool families: Prefect objects to result models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from prefect_schedule_mcp.models import FlowRunSummary
+from prefect_schedule_mcp.scheduling import format_time
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
+
+
+def iso(value: dt.datetime | None, timezone: str = "UTC") -> str | None:
+    """An ISO 8601 string with an offset, in ``timezone``; None stays None."""
+    if value is None:
+        return None
+    return format_time(value, timezone)
+
+
+def state_name(run: FlowRun) -> str | None:
+    return run.state.name if run.state else None
+
+
+def scheduled_time(run: FlowRun) -> dt.datetime | None:
+    """When a Scheduled run will start: its state's time, else the run's next time."""
+    if run.state is not None and run.state.state_details.scheduled_time is not None:
+        return run.state.state_details.scheduled_time
+    return run.next_scheduled_start_time
+
+
+def late_by_seconds(run: FlowRun, now: dt.datetime) -> float | None:
+    """How far past its scheduled time a not-yet-started run is; None otherwise."""
+    if run.state is None or run.state.type.value != "SCHEDULED":
+        return None
+    when = scheduled_time(run) or run.expected_start_time
+    if when is None:
+        return None
+    late = (now - when).total_seconds()
+    return round(late, 3) if late > 0 else 0.0
+
+
+def run_summary(
+    run: FlowRun,
+    deployment_names: dict[Any, str],
+    now: dt.datetime,
+    timezone: str = "UTC",
+) -> FlowRunSummary:
+    return FlowRunSummary(
+        id=str(run.id),
+        name=run.name,
+        deployment=deployment_names.get(run.deployment_id)
+        if run.deployment_id
+        else None,
+        state=state_name(run),
+        expected_start_time=iso(run.expected_start_time, timezone),
+        scheduled_time=iso(scheduled_time(run), timezone),
+        late_by_seconds=late_by_seconds(run, now),
+        parameters=dict(run.parameters or {}),
+        tags=list(run.tags or []),
+    )
+
+
+def check_parameters(
+    parameters: dict[str, Any] | None,
+    schema: dict[str, Any] | None,
+    deployment_name: str,
+) -> dict[str, Any]:
+    """Parameter overrides, checked against the deployment's parameter schema.
+
+    A name the schema does not declare is refused (Prefect would pass it to the
+    flow, which fails only when a worker runs it, hours later). Values are not
+    type-checked here: the server does that when the deployment enforces its
+    schema.
+    """
+    from prefect_schedule_mcp.errors import InvalidInput
+
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise InvalidInput(
+            "parameters", parameters, "it must be an object of name: value pairs."
+        )
+    properties = (schema or {}).get("properties")
+    if not properties:
+        return dict(parameters)
+    unknown = sorted(set(parameters) - set(properties))
+    if unknown:
+        raise InvalidInput(
+            "parameters",
+            parameters,
+            f"deployment {deployment_name!r} has no parameter named "
+            + ", ".join(repr(name) for name in unknown)
+            + ".",
+            "Its parameters are: " + ", ".join(sorted(properties)) + ".",
+        )
+    return dict(parameters)

@@ -1,0 +1,406 @@
+"""Pausing, resuming, updating and deleting one deployment schedule.
+
+The Prefect server has side effects here that its API does not show, and this
+module makes them visible and safe:
+
+- A PATCH of a schedule replaces its parameter overrides with ``{}`` unless
+  they are sent again, so every change sends the schedule's current overrides
+  (or the new ones the caller named).
+- Any change to any schedule deletes the deployment's *future* auto-scheduled
+  runs, of every schedule; the scheduler service refills the active schedules
+  on its next loop. Past-due runs stay, and will still run.
+- Deleting a schedule deletes every auto-scheduled run of the deployment that
+  has not started, past-due ones included, of every schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastmcp import FastMCP
+from pydantic import Field
+
+from prefect_schedule_mcp.errors import Conflict, InvalidInput, NotFound
+from prefect_schedule_mcp.models import AffectedRun, ScheduleChanged, ScheduleInfo
+from prefect_schedule_mcp.prefect_api import Deployment, PrefectAPI
+from prefect_schedule_mcp.scheduling import (
+    ScheduleSpec,
+    normalize_cron,
+    normalize_interval,
+    normalize_rrule,
+    spec_from_prefect,
+    to_prefect_schedule,
+    utc_now,
+)
+from prefect_schedule_mcp.tools import write_tool
+from prefect_schedule_mcp.tools.common import check_parameters, iso, scheduled_time
+from prefect_schedule_mcp.tools.schedules import (
+    AnchorDate,
+    Cron,
+    DayOr,
+    DeploymentArg,
+    Interval,
+    Parameters,
+    RRule,
+    Slug,
+    TimeZone,
+    build_spec,
+    existing_schedule_info,
+)
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import DeploymentSchedule, FlowRun
+
+Action = Literal["pause", "resume", "update", "delete"]
+AWAITING_SLOT = "AwaitingConcurrencySlot"
+UPDATE_FIELDS = (
+    "cron",
+    "interval",
+    "anchor_date",
+    "rrule",
+    "timezone",
+    "day_or",
+    "slug",
+    "parameters",
+    "active",
+)
+
+
+def find_schedule(
+    deployment: Deployment, schedules: list[DeploymentSchedule], reference: str
+) -> DeploymentSchedule:
+    """The schedule whose id or slug is ``reference``."""
+    wanted = reference.strip()
+    for schedule in schedules:
+        if str(schedule.id) == wanted or (schedule.slug and schedule.slug == wanted):
+            return schedule
+    known = ", ".join(f"{s.slug or '(no slug)'} [{s.id}]" for s in schedules) or "none"
+    raise NotFound(
+        f"Deployment {deployment.name!r} has no schedule with id or slug "
+        f"{reference!r}. Its schedules: {known}. list_deployment_schedules shows "
+        "them in full."
+    )
+
+
+def updated_spec(current: ScheduleSpec, changes: dict[str, Any]) -> ScheduleSpec:
+    """The schedule definition after an update; unnamed fields keep their values."""
+    definition = current.definition
+    timezone = changes.get("timezone") or current.timezone
+    kinds = [k for k in ("cron", "interval", "rrule") if changes.get(k) is not None]
+    if kinds:
+        kind = kinds[0]
+        return build_spec(
+            **{kind: changes[kind]},
+            timezone=timezone,
+            anchor_date=changes.get("anchor_date") if kind == "interval" else None,
+            day_or=changes.get("day_or") if kind == "cron" else None,
+        )
+    if current.kind == "cron":
+        if changes.get("anchor_date") is not None:
+            raise InvalidInput(
+                "anchor_date",
+                changes["anchor_date"],
+                "this is a cron schedule; anchor_date applies to interval schedules.",
+            )
+        day_or = changes.get("day_or")
+        return normalize_cron(
+            definition["cron"],
+            timezone,
+            definition.get("day_or", True) if day_or is None else day_or,
+        )
+    if changes.get("day_or") is not None:
+        raise InvalidInput(
+            "day_or",
+            changes["day_or"],
+            f"this is an {current.kind} schedule; day_or applies to cron schedules.",
+        )
+    if current.kind == "interval":
+        if changes.get("anchor_date") is None and changes.get("timezone"):
+            # Keep the anchor's wall time, now read in the new zone.
+            anchor = str(definition["anchor_date"])[:19]
+        else:
+            anchor = changes.get("anchor_date") or definition["anchor_date"]
+        return normalize_interval(str(definition["interval"]), anchor, timezone)
+    if changes.get("anchor_date") is not None:
+        raise InvalidInput(
+            "anchor_date",
+            changes["anchor_date"],
+            "this is an rrule schedule; put DTSTART in the rule instead.",
+        )
+    return normalize_rrule(definition["rrule"], changes.get("timezone"))
+
+
+async def pending_auto_runs(api: PrefectAPI, deployment: Deployment) -> list[FlowRun]:
+    """The deployment's auto-scheduled runs that have not started."""
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    run_filter = FlowRunFilter(
+        deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id]),
+        state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+        ),
+    )
+    runs: list[FlowRun] = []
+    async for page in api.iter_flow_runs(
+        run_filter, FlowRunSort.EXPECTED_START_TIME_ASC
+    ):
+        runs.extend(
+            run
+            for run in page
+            if run.auto_scheduled
+            and run.run_count == 0
+            and (run.state is None or run.state.name != AWAITING_SLOT)
+        )
+    return runs
+
+
+def classify_runs(
+    runs: list[FlowRun],
+    action: Action,
+    schedule: DeploymentSchedule,
+    now: dt.datetime,
+    timezone: str,
+) -> tuple[list[AffectedRun], list[str]]:
+    """What the server's side effects do to each run, and the sentences to say."""
+    affected: list[AffectedRun] = []
+    kept_own: list[str] = []
+    removed_other = 0
+    for run in runs:
+        when = run.next_scheduled_start_time or scheduled_time(run)
+        future = when is not None and when > now
+        removed = action == "delete" or future
+        own = run.created_by is not None and run.created_by.id == schedule.id
+        if removed and not own:
+            removed_other += 1
+        if not removed and own:
+            kept_own.append(iso(run.expected_start_time, timezone) or run.name)
+        affected.append(
+            AffectedRun(
+                id=str(run.id),
+                name=run.name,
+                expected_start_time=iso(run.expected_start_time, timezone),
+                state=run.state.name if run.state else None,
+                outcome="removed" if removed else "kept",
+            )
+        )
+    notes: list[str] = []
+    removed_count = sum(1 for a in affected if a.outcome == "removed")
+    if removed_count:
+        scope = "not-yet-started" if action == "delete" else "future"
+        notes.append(
+            f"The Prefect server removes {removed_count} {scope} auto-scheduled "
+            f"run(s) of this deployment ({removed_other} of them from its other "
+            "schedules). The scheduler service recreates the future runs of the "
+            "active schedules on its next loop (about a minute by default)."
+        )
+    if action == "delete" and removed_other:
+        notes.append(
+            "Past-due runs of the other schedules are removed too and are not "
+            "recreated: the scheduler only makes future runs."
+        )
+    if kept_own and action in ("pause", "update"):
+        shown = ", ".join(kept_own[:10]) + (" ..." if len(kept_own) > 10 else "")
+        notes.append(
+            f"{len(kept_own)} past-due run(s) of this schedule stay and will still "
+            f"run when a worker picks them up (expected {shown}). Cancel them with "
+            "cancel_flow_runs if they should not run."
+        )
+    return affected, notes
+
+
+def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
+    if read_only:
+        return
+
+    @mcp.tool(
+        annotations=write_tool(
+            "Pause, resume, update or delete a schedule",
+            destructive=True,
+            idempotent=False,
+        )
+    )
+    async def manage_deployment_schedules(
+        deployment: DeploymentArg,
+        schedule: Annotated[str, Field(description="The schedule's id or slug.")],
+        action: Annotated[
+            Action,
+            Field(
+                description="pause | resume | update | delete. delete is "
+                "permanent and removes the runs the schedule made that have not "
+                "started."
+            ),
+        ],
+        cron: Cron | None = None,
+        interval: Interval | None = None,
+        anchor_date: AnchorDate = None,
+        rrule: RRule | None = None,
+        timezone: TimeZone = None,
+        day_or: DayOr = None,
+        slug: Slug = None,
+        parameters: Parameters = None,
+        active: Annotated[bool | None, Field(description="update only.")] = None,
+        dry_run: Annotated[
+            bool, Field(description="true: report what would change; change nothing.")
+        ] = False,
+    ) -> ScheduleChanged:
+        """Change one schedule of a deployment, keeping everything the call does
+        not name: its id, its parameter overrides, its slug. For `update`, give
+        any of cron/interval/rrule (switching type is allowed), timezone,
+        anchor_date, day_or, slug (a rename keeps the same schedule),
+        parameters (replace the overrides) or active. `affected_runs` lists the
+        runs the Prefect server removes because of the change, and past-due
+        runs it keeps; dry_run=true shows them without changing anything.
+        Example: deployment='etl/nightly', schedule='weekday-9am',
+        action='pause'."""
+        given = {
+            name: value
+            for name, value in (
+                ("cron", cron),
+                ("interval", interval),
+                ("anchor_date", anchor_date),
+                ("rrule", rrule),
+                ("timezone", timezone),
+                ("day_or", day_or),
+                ("slug", slug),
+                ("parameters", parameters),
+                ("active", active),
+            )
+            if value is not None
+        }
+        if action != "update" and given:
+            raise InvalidInput(
+                ", ".join(given),
+                list(given.values()),
+                f"these fields only apply to action='update', not {action!r}.",
+                "Call again without them, or with action='update'.",
+            )
+        if action == "update" and not given:
+            raise InvalidInput(
+                "update",
+                None,
+                "name at least one field to change.",
+                "Fields: " + ", ".join(UPDATE_FIELDS) + ".",
+            )
+
+        found = await api.resolve_deployment(deployment)
+        client = await api.client()
+        async with api.calling(f"Reading the schedules of {found.name!r}"):
+            schedules = await client.read_deployment_schedules(found.id)
+        target = find_schedule(found, schedules, schedule)
+        current = spec_from_prefect(target.schedule)
+        overrides = dict(target.parameters or {})
+        warnings: list[str] = []
+
+        new_spec: ScheduleSpec | None = None
+        new_slug = target.slug
+        new_active = bool(target.active)
+        if action == "pause":
+            new_active = False
+        elif action == "resume":
+            new_active = True
+        elif action == "update":
+            if any(
+                k in given
+                for k in (
+                    "cron",
+                    "interval",
+                    "rrule",
+                    "timezone",
+                    "anchor_date",
+                    "day_or",
+                )
+            ):
+                new_spec = updated_spec(current, given)
+                warnings.extend(new_spec.warnings)
+            if "parameters" in given:
+                overrides = check_parameters(
+                    parameters, found.raw.parameter_openapi_schema, found.name
+                )
+            if "active" in given:
+                new_active = bool(active)
+            if slug is not None:
+                new_slug = slug.strip()
+                if any(s.slug == new_slug and s.id != target.id for s in schedules):
+                    raise Conflict(
+                        f"Deployment {found.name!r} already has another schedule "
+                        f"with slug {new_slug!r}; choose another slug."
+                    )
+        if action in ("pause", "resume") and new_active == bool(target.active):
+            warnings.append(
+                f"The schedule was already {'active' if new_active else 'paused'}; "
+                "nothing was changed."
+            )
+            return ScheduleChanged(
+                action=action,
+                schedule=existing_schedule_info(target),
+                affected_runs=[],
+                warnings=warnings,
+                dry_run=dry_run,
+            )
+
+        shown_zone = (new_spec or current).timezone
+        runs = await pending_auto_runs(api, found)
+        affected, notes = classify_runs(runs, action, target, utc_now(), shown_zone)
+        warnings.extend(notes)
+
+        if not dry_run:
+            async with api.calling(f"Changing schedule {schedule!r} of {found.name!r}"):
+                if action == "delete":
+                    await client.delete_deployment_schedule(found.id, target.id)
+                else:
+                    await client.update_deployment_schedule(
+                        found.id,
+                        target.id,
+                        active=new_active,
+                        schedule=to_prefect_schedule(new_spec) if new_spec else None,
+                        parameters=overrides,
+                        slug=new_slug if new_slug != target.slug else None,
+                    )
+        if action == "delete":
+            after = existing_schedule_info(target)
+        elif dry_run:
+            after = existing_schedule_info(target).model_copy(
+                update=_preview_update(new_spec, new_active, new_slug, overrides)
+            )
+        else:
+            async with api.calling(f"Reading back schedule {schedule!r}"):
+                fresh = await client.read_deployment_schedules(found.id)
+            after = existing_schedule_info(next(s for s in fresh if s.id == target.id))
+            if after.parameters != overrides:
+                warnings.append(
+                    "The Prefect server did not keep the parameter overrides: they "
+                    f"are now {after.parameters}, expected {overrides}."
+                )
+        return ScheduleChanged(
+            action=action,
+            schedule=after,
+            affected_runs=affected,
+            warnings=warnings,
+            dry_run=dry_run,
+        )
+
+
+def _preview_update(
+    spec: ScheduleSpec | None,
+    active: bool,
+    slug: str | None,
+    parameters: dict[str, Any],
+) -> dict[str, Any]:
+    """The fields of a ScheduleInfo as a dry-run update would leave them."""
+    from prefect_schedule_mcp.tools.schedules import schedule_info
+
+    update: dict[str, Any] = {"active": active, "slug": slug, "parameters": parameters}
+    if spec is not None:
+        info: ScheduleInfo = schedule_info(
+            spec, id=None, slug=slug, active=active, parameters=parameters
+        )
+        update.update(info.model_dump(exclude={"id", "next_runs"}))
+    return update

@@ -1,0 +1,410 @@
+"""Previewing, creating and listing deployment schedules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastmcp import FastMCP
+from pydantic import Field
+
+from prefect_schedule_mcp.errors import Conflict, InvalidInput
+from prefect_schedule_mcp.models import (
+    DeploymentRef,
+    DeploymentSchedules,
+    DeploymentState,
+    ScheduleCreated,
+    ScheduleInfo,
+    SchedulePreview,
+)
+from prefect_schedule_mcp.prefect_api import Deployment, PrefectAPI
+from prefect_schedule_mcp.scheduling import (
+    ScheduleSpec,
+    describe,
+    format_time,
+    next_runs,
+    normalize_cron,
+    normalize_interval,
+    normalize_rrule,
+    parse_time,
+    schedule_warnings,
+    spec_from_prefect,
+    to_prefect_schedule,
+    utc_now,
+)
+from prefect_schedule_mcp.tools import read_tool, write_tool
+from prefect_schedule_mcp.tools.common import check_parameters
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import DeploymentSchedule
+
+CREATED_PREVIEW_COUNT = 5
+MAX_PREVIEW = 1000
+MAX_LIST_PREVIEW = 50
+
+Cron = Annotated[
+    str,
+    Field(
+        description="Five-field cron: minute hour day-of-month month day-of-week, "
+        "e.g. '0 9 * * 1-5' for 09:00 on weekdays."
+    ),
+]
+Interval = Annotated[
+    str,
+    Field(
+        description="Time between runs: ISO 8601 ('PT15M', 'P1D'), short form "
+        "('90s', '15m', '2h30m', '1d') or seconds ('3600'). Months and years are "
+        "refused: use a cron or rrule."
+    ),
+]
+RRule = Annotated[
+    str,
+    Field(
+        description="RFC 5545 recurrence rule, e.g. 'DTSTART;TZID=America/Chicago:"
+        "20250101T090000\\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE'. A TZID on DTSTART sets "
+        "the time zone."
+    ),
+]
+TimeZone = Annotated[
+    str | None,
+    Field(description="IANA time zone, e.g. 'America/New_York'. Default UTC."),
+]
+AnchorDate = Annotated[
+    str | None,
+    Field(
+        description="Interval only: a time the runs are counted from (ISO 8601; "
+        "without an offset it is wall time in `timezone`). Default: today 00:00."
+    ),
+]
+DayOr = Annotated[
+    bool | None,
+    Field(
+        description="Cron only: when both day-of-month and day-of-week are set, "
+        "true (default, standard cron) runs on either; false only on days "
+        "matching both."
+    ),
+]
+DeploymentArg = Annotated[
+    str,
+    Field(
+        description="Deployment id, 'flow name/deployment name', or a deployment "
+        "name that is unique."
+    ),
+]
+Slug = Annotated[
+    str | None,
+    Field(description="A name for the schedule, unique within the deployment."),
+]
+Parameters = Annotated[
+    dict[str, Any] | None,
+    Field(description="Parameter overrides for the runs of this schedule."),
+]
+DryRun = Annotated[
+    bool, Field(description="true: show what would be created and change nothing.")
+]
+
+
+def build_spec(
+    *,
+    cron: str | None = None,
+    interval: str | None = None,
+    rrule: str | None = None,
+    timezone: str | None = None,
+    anchor_date: str | None = None,
+    day_or: bool | None = None,
+) -> ScheduleSpec:
+    """One normalized schedule from exactly one of cron, interval and rrule."""
+    given = [
+        name
+        for name, value in (("cron", cron), ("interval", interval), ("rrule", rrule))
+        if value not in (None, "")
+    ]
+    if len(given) != 1:
+        raise InvalidInput(
+            "schedule",
+            given or None,
+            "give exactly one of cron, interval and rrule"
+            + (f" (got {', '.join(given)})." if given else " (got none)."),
+        )
+    if anchor_date is not None and interval is None:
+        raise InvalidInput(
+            "anchor_date", anchor_date, "it only applies to interval schedules."
+        )
+    if day_or is not None and cron is None:
+        raise InvalidInput("day_or", day_or, "it only applies to cron schedules.")
+    if cron is not None:
+        return normalize_cron(cron, timezone, day_or)
+    if interval is not None:
+        return normalize_interval(interval, anchor_date, timezone)
+    assert rrule is not None
+    return normalize_rrule(rrule, timezone)
+
+
+def schedule_info(
+    spec: ScheduleSpec,
+    *,
+    id: str | None,
+    slug: str | None,
+    active: bool,
+    parameters: dict[str, Any],
+    runs: list[str] | None = None,
+) -> ScheduleInfo:
+    definition = {k: v for k, v in spec.definition.items() if k != "timezone"}
+    return ScheduleInfo(
+        id=id,
+        slug=slug,
+        active=active,
+        type=spec.kind,
+        timezone=spec.timezone,
+        description=describe(spec),
+        parameters=parameters,
+        next_runs=runs,
+        **definition,
+    )
+
+
+def existing_schedule_info(
+    schedule: DeploymentSchedule, runs: list[str] | None = None
+) -> ScheduleInfo:
+    spec = spec_from_prefect(schedule.schedule)
+    return schedule_info(
+        spec,
+        id=str(schedule.id),
+        slug=schedule.slug,
+        active=bool(schedule.active),
+        parameters=dict(schedule.parameters or {}),
+        runs=runs,
+    )
+
+
+def preview_times(spec: ScheduleSpec, count: int) -> tuple[list[str], list[str]]:
+    """The next ``count`` run times from now, formatted, with their warnings."""
+    start = utc_now()
+    runs = next_runs(spec, start, count)
+    warnings = schedule_warnings(spec, runs, start)
+    return [format_time(run, spec.timezone) for run in runs], warnings
+
+
+async def create_schedule(
+    api: PrefectAPI,
+    deployment_ref: str,
+    spec: ScheduleSpec,
+    *,
+    slug: str | None,
+    active: bool,
+    parameters: dict[str, Any] | None,
+    dry_run: bool,
+) -> ScheduleCreated:
+    """Attach ``spec`` to a deployment (or show what would be attached)."""
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+
+    deployment = await api.resolve_deployment(deployment_ref)
+    overrides = check_parameters(
+        parameters, deployment.raw.parameter_openapi_schema, deployment.name
+    )
+    slug = slug.strip() if slug else None
+    existing = deployment.raw.schedules or []
+    if slug and any(s.slug == slug for s in existing):
+        raise Conflict(
+            f"Deployment {deployment.name!r} already has a schedule with slug "
+            f"{slug!r}. Choose another slug, or change that schedule with "
+            "manage_deployment_schedules(action='update')."
+        )
+    times, warnings = preview_times(spec, CREATED_PREVIEW_COUNT)
+    warnings = [*spec.warnings, *warnings, *deployment_warnings(deployment, active)]
+    schedule_id: str | None = None
+    if not dry_run:
+        client = await api.client()
+        async with api.calling(f"Creating a schedule on {deployment.name!r}"):
+            created = await client.create_deployment_schedules(
+                deployment.id,
+                [
+                    DeploymentScheduleCreate(
+                        schedule=to_prefect_schedule(spec),
+                        active=active,
+                        parameters=overrides,
+                        slug=slug,
+                    )
+                ],
+            )
+        schedule_id = str(created[0].id)
+    return ScheduleCreated(
+        deployment=DeploymentRef(id=str(deployment.id), name=deployment.name),
+        schedule=schedule_info(
+            spec, id=schedule_id, slug=slug, active=active, parameters=overrides
+        ),
+        next_runs=times if active else [],
+        warnings=warnings,
+        dry_run=dry_run,
+    )
+
+
+def deployment_warnings(deployment: Deployment, active: bool) -> list[str]:
+    notes = []
+    if not active:
+        notes.append(
+            "The schedule is created inactive: it makes no runs until it is resumed."
+        )
+    if deployment.raw.paused:
+        notes.append(
+            f"Deployment {deployment.name!r} is paused: none of its schedules makes "
+            "runs until the deployment is resumed."
+        )
+    return notes
+
+
+def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
+    @mcp.tool(annotations=read_tool("Preview a schedule"))
+    async def preview_schedule(
+        cron: Cron | None = None,
+        interval: Interval | None = None,
+        rrule: RRule | None = None,
+        timezone: TimeZone = None,
+        anchor_date: AnchorDate = None,
+        day_or: DayOr = None,
+        start_after: Annotated[
+            str | None,
+            Field(
+                description="Show runs at or after this time (ISO 8601). Default now."
+            ),
+        ] = None,
+        count: Annotated[int, Field(ge=1, le=MAX_PREVIEW)] = 10,
+    ) -> SchedulePreview:
+        """Show the next run times of a schedule before creating it; needs no
+        Prefect server. Give exactly one of `cron`, `interval` or `rrule`. The
+        times are the ones Prefect's scheduler will create, in the schedule's
+        time zone; `warnings` names DST changes that skip or move runs.
+        Example: cron='0 9 * * 1-5', timezone='America/New_York'."""
+        spec = build_spec(
+            cron=cron,
+            interval=interval,
+            rrule=rrule,
+            timezone=timezone,
+            anchor_date=anchor_date,
+            day_or=day_or,
+        )
+        warnings = list(spec.warnings)
+        if start_after is None:
+            start = utc_now()
+        else:
+            resolved = parse_time(start_after, spec.timezone, "start_after")
+            start = resolved.value
+            warnings.extend(resolved.warnings)
+        runs = next_runs(spec, start, count)
+        warnings.extend(schedule_warnings(spec, runs, start))
+        return SchedulePreview(
+            schedule=spec.definition,
+            timezone=spec.timezone,
+            description=describe(spec),
+            next_runs=[format_time(run, spec.timezone) for run in runs],
+            warnings=warnings,
+        )
+
+    @mcp.tool(annotations=read_tool("List a deployment's schedules"))
+    async def list_deployment_schedules(
+        deployment: DeploymentArg,
+        next_runs: Annotated[int, Field(ge=0, le=MAX_LIST_PREVIEW)] = 3,
+    ) -> DeploymentSchedules:
+        """A deployment's schedules: id, slug, active, type, definition, time
+        zone, a description, parameter overrides, and the next run times of
+        active schedules (none while the schedule or the deployment is paused)."""
+        found = await api.resolve_deployment(deployment)
+        client = await api.client()
+        async with api.calling(f"Reading the schedules of {found.name!r}"):
+            schedules = await client.read_deployment_schedules(found.id)
+        infos = []
+        for schedule in schedules:
+            runs: list[str] = []
+            if schedule.active and not found.raw.paused and next_runs:
+                spec = spec_from_prefect(schedule.schedule)
+                runs, _ = preview_times(spec, next_runs)
+            infos.append(existing_schedule_info(schedule, runs))
+        return DeploymentSchedules(
+            deployment=DeploymentState(
+                id=str(found.id), name=found.name, paused=bool(found.raw.paused)
+            ),
+            schedules=infos,
+        )
+
+    if read_only:
+        return
+
+    create = write_tool("Create a schedule", destructive=False, idempotent=False)
+
+    @mcp.tool(annotations=create)
+    async def create_interval_schedule(
+        deployment: DeploymentArg,
+        interval: Interval,
+        anchor_date: AnchorDate = None,
+        timezone: TimeZone = None,
+        slug: Slug = None,
+        active: bool = True,
+        parameters: Parameters = None,
+        dry_run: DryRun = False,
+    ) -> ScheduleCreated:
+        """Attach an interval schedule to a deployment: a run every `interval`,
+        counted from `anchor_date`. Intervals of whole days keep the anchor's
+        wall-clock time across DST changes. Example: interval='6h',
+        anchor_date='2025-01-01T02:00', timezone='Europe/Berlin'. Use
+        dry_run=true to see the definition and the next runs first."""
+        spec = build_spec(interval=interval, anchor_date=anchor_date, timezone=timezone)
+        return await create_schedule(
+            api,
+            deployment,
+            spec,
+            slug=slug,
+            active=active,
+            parameters=parameters,
+            dry_run=dry_run,
+        )
+
+    @mcp.tool(annotations=create)
+    async def create_cron_schedule(
+        deployment: DeploymentArg,
+        cron: Cron,
+        timezone: TimeZone = None,
+        day_or: DayOr = None,
+        slug: Slug = None,
+        active: bool = True,
+        parameters: Parameters = None,
+        dry_run: DryRun = False,
+    ) -> ScheduleCreated:
+        """Attach a cron schedule to a deployment, evaluated in `timezone`
+        wall-clock time (a run in a DST gap moves forward; in a repeated hour it
+        fires once). Example: cron='0 9 * * 1-5', timezone='America/New_York'.
+        Use dry_run=true to see the definition and the next runs first."""
+        spec = build_spec(cron=cron, timezone=timezone, day_or=day_or)
+        return await create_schedule(
+            api,
+            deployment,
+            spec,
+            slug=slug,
+            active=active,
+            parameters=parameters,
+            dry_run=dry_run,
+        )
+
+    @mcp.tool(annotations=create)
+    async def create_rrule_schedule(
+        deployment: DeploymentArg,
+        rrule: RRule,
+        timezone: TimeZone = None,
+        slug: Slug = None,
+        active: bool = True,
+        parameters: Parameters = None,
+        dry_run: DryRun = False,
+    ) -> ScheduleCreated:
+        """Attach an RFC 5545 recurrence rule to a deployment, for calendars a
+        cron cannot express (every other Tuesday, the last weekday of the
+        month). Example: rrule='DTSTART:20250106T090000\\nRRULE:FREQ=WEEKLY;
+        INTERVAL=2;BYDAY=TU', timezone='Europe/London'. Use dry_run=true to see
+        the normalized rule and the next runs first."""
+        spec = build_spec(rrule=rrule, timezone=timezone)
+        return await create_schedule(
+            api,
+            deployment,
+            spec,
+            slug=slug,
+            active=active,
+            parameters=parameters,
+            dry_run=dry_run,
+        )

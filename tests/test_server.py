@@ -1,0 +1,87 @@
+"""The tool surface as a client sees it: names, annotations, defaults, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastmcp import Client
+
+from prefect_schedule_mcp.embedded import free_port
+from prefect_schedule_mcp.server import build_server
+from prefect_schedule_mcp.settings import Settings
+
+READ_TOOLS = {
+    "list_deployments",
+    "preview_schedule",
+    "list_deployment_schedules",
+    "list_flow_runs",
+}
+WRITE_TOOLS = {
+    "schedule_one_time_run",
+    "create_interval_schedule",
+    "create_cron_schedule",
+    "create_rrule_schedule",
+    "manage_deployment_schedules",
+    "reschedule_late_flow_runs",
+    "cancel_flow_runs",
+}
+DESTRUCTIVE = {
+    "manage_deployment_schedules",
+    "reschedule_late_flow_runs",
+    "cancel_flow_runs",
+}
+DRY_RUN_BY_DEFAULT = {"reschedule_late_flow_runs", "cancel_flow_runs"}
+
+
+async def test_eleven_tools_with_honest_annotations(mcp_client: Client[Any]) -> None:
+    tools = {tool.name: tool for tool in await mcp_client.list_tools()}
+    assert set(tools) == READ_TOOLS | WRITE_TOOLS
+
+    for name, tool in tools.items():
+        hints = tool.annotations
+        assert hints is not None, name
+        assert hints.title, name
+        assert hints.read_only_hint is (name in READ_TOOLS), name
+        assert hints.destructive_hint is (name in DESTRUCTIVE), name
+        assert hints.idempotent_hint is not None, name
+        assert tool.description, name
+        assert tool.output_schema is not None, name
+
+
+async def test_bulk_tools_default_to_dry_run(mcp_client: Client[Any]) -> None:
+    tools = {tool.name: tool for tool in await mcp_client.list_tools()}
+    for name in WRITE_TOOLS:
+        properties = tools[name].input_schema["properties"]
+        if name in DRY_RUN_BY_DEFAULT:
+            assert properties["dry_run"]["default"] is True, name
+        elif "dry_run" in properties:
+            assert properties["dry_run"]["default"] is False, name
+
+
+async def test_read_only_mode_offers_no_write_tool(prefect_api_url: str) -> None:
+    server = build_server(Settings(read_only=True), api_url=prefect_api_url)
+    async with Client(server) as client:
+        names = {tool.name for tool in await client.list_tools()}
+        assert names == READ_TOOLS
+        result = await client.call_tool(
+            "cancel_flow_runs", {"states": ["Late"]}, raise_on_error=False
+        )
+        assert result.is_error
+        preview = await client.call_tool("preview_schedule", {"cron": "0 9 * * *"})
+        assert len(preview.structured_content["next_runs"]) == 10  # type: ignore[index]
+
+
+async def test_unreachable_api_fails_the_call_not_the_server() -> None:
+    url = f"http://127.0.0.1:{free_port()}/api"
+    server = build_server(Settings(call_timeout=5), api_url=url)
+    async with Client(server) as client:
+        assert len(await client.list_tools()) == len(READ_TOOLS | WRITE_TOOLS)
+        result = await client.call_tool("list_deployments", {}, raise_on_error=False)
+        assert result.is_error
+        text = result.content[0].text  # type: ignore[union-attr]
+        assert url in text
+        assert "PREFECT_API_URL" in text
+        assert "Traceback" not in text
+        # The server still answers the calls that need no Prefect API.
+        preview = await client.call_tool("preview_schedule", {"interval": "1h"})
+        assert not preview.is_error
