@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import socket
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,11 @@ def stdio_client(api_url: str, **env: str) -> Client[Any]:
         "PREFECT_API_URL": api_url,
         **env,
     }
-    return Client(StdioTransport(command=str(CONSOLE_SCRIPT), args=[], env=child_env))
+    return Client(
+        StdioTransport(
+            command=str(CONSOLE_SCRIPT), args=[], env=child_env, keep_alive=False
+        )
+    )
 
 
 @pytest.mark.e2e
@@ -76,3 +84,37 @@ async def test_read_only_console_script(prefect_api_url: str) -> None:
             "list_deployment_schedules",
             "list_flow_runs",
         }
+
+
+@pytest.mark.e2e
+async def test_no_api_configured_starts_an_embedded_server(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    transport = StdioTransport(
+        command=str(CONSOLE_SCRIPT), args=[], env=env, keep_alive=False
+    )
+    async with Client(transport) as client:
+        assert len(await client.list_tools()) == 11
+        result = await client.call_tool("list_deployments", {})
+        assert result.structured_content == {"deployments": []}
+    database = tmp_path / "prefect-home" / "prefect.db"
+    assert database.exists()
+    # The local server was stopped with the MCP server: its port is closed.
+    log = (tmp_path / "prefect-home" / "prefect-schedule-mcp-server.log").read_text()
+    port = int(re.findall(r"127\.0\.0\.1:(\d+)", log)[-1])
+    assert await _port_closes(port), f"the local Prefect server on {port} still runs"
+
+
+async def _port_closes(port: int, deadline: float = 20.0) -> bool:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+        except OSError:
+            return True
+        await asyncio.sleep(0.2)
+    return False
