@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from fastmcp import Client
@@ -85,3 +87,37 @@ async def test_unreachable_api_fails_the_call_not_the_server() -> None:
         # The server still answers the calls that need no Prefect API.
         preview = await client.call_tool("preview_schedule", {"interval": "1h"})
         assert not preview.is_error
+
+
+async def test_hanging_api_ends_in_a_clear_error_and_the_server_goes_on() -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def never_answer(
+        _: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        accepted.append(writer)
+
+    hanging = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = hanging.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api"
+    server = build_server(Settings(call_timeout=4, request_timeout=1), api_url=url)
+    try:
+        async with Client(server) as client:
+            started = time.monotonic()
+            result = await client.call_tool(
+                "list_deployments", {}, raise_on_error=False
+            )
+            elapsed = time.monotonic() - started
+            assert result.is_error
+            text = result.content[0].text  # type: ignore[union-attr]
+            assert url in text
+            assert "PREFECT_SCHEDULE_MCP_" in text
+            assert elapsed < 30, f"the call hung for {elapsed:.0f} s"
+            preview = await client.call_tool(
+                "preview_schedule", {"cron": "*/5 * * * *"}
+            )
+            assert not preview.is_error
+    finally:
+        for writer in accepted:
+            writer.close()
+        hanging.close()

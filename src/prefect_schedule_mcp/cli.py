@@ -45,18 +45,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default=LOOPBACK_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT)
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host header to accept besides loopback names (repeatable)",
+    )
     commands.add_parser("demo", help="walk through every tool on a local server")
     return parser.parse_args(argv)
 
 
-def serve(transport: str, host: str, port: int, settings: Settings) -> None:
+def serve(args: argparse.Namespace, settings: Settings) -> None:
+    if args.transport == "http":
+        from prefect_schedule_mcp.serving import serve_http
+
+        serve_http(settings, args.host, args.port, args.allowed_host)
+        return
     from prefect_schedule_mcp.server import build_server
 
-    mcp = build_server(settings)
-    if transport == "stdio":
-        mcp.run(transport="stdio", show_banner=False)
-    else:
-        mcp.run(transport="http", host=host, port=port, path="/mcp", show_banner=False)
+    build_server(settings).run(transport="stdio", show_banner=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,13 +76,15 @@ def main(argv: list[str] | None = None) -> int:
             from prefect_schedule_mcp.demo import run_demo
 
             return run_demo()
-        if args.command == "serve":
-            serve(args.transport, args.host, args.port, settings)
-        else:
-            serve("stdio", LOOPBACK_HOST, DEFAULT_HTTP_PORT, settings)
+        if args.command is None:
+            args = parse_args(["serve"])
+        serve(args, settings)
     except KeyboardInterrupt:
         return 130
-    except SystemExit:
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            print(f"prefect-schedule-mcp: {e.code}", file=sys.stderr)
+            return 2
         raise
     except Exception as e:
         print(f"prefect-schedule-mcp: {e}", file=sys.stderr)

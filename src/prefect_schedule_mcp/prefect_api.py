@@ -118,7 +118,7 @@ class PrefectAPI:
             self._api_url,
             api_key=api_key.get_secret_value() if api_key else None,
             auth_string=auth_string.get_secret_value() if auth_string else None,
-            httpx_settings={"timeout": self.settings.call_timeout},
+            httpx_settings={"timeout": self.settings.request_timeout},
         )
         await client.__aenter__()
         logger.info("Connected to the Prefect API at %s", self._api_url)
@@ -156,8 +156,9 @@ class PrefectAPI:
         if isinstance(error, httpx.TimeoutException):
             return PrefectUnavailable(
                 f"{what}: the Prefect API at {url} did not answer in time "
-                f"({self.settings.call_timeout:.0f} s). Check that the server is up "
-                "and not overloaded, or raise PREFECT_SCHEDULE_MCP_CALL_TIMEOUT."
+                f"({self.settings.request_timeout:.0f} s a request). Check that the "
+                "server is up and not overloaded, or raise "
+                "PREFECT_SCHEDULE_MCP_REQUEST_TIMEOUT."
             )
         if isinstance(error, httpx.TransportError):
             return PrefectUnavailable(

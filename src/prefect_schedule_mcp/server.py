@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.server.auth import AuthProvider
 from fastmcp.server.middleware import Middleware, MiddlewareContext
 
 from prefect_schedule_mcp import __version__
@@ -35,7 +37,15 @@ dry_run=false."""
 
 
 class ErrorBoundary(Middleware):
-    """Turns every failure of a tool into a tool error, and logs each call."""
+    """Turns every failure of a tool into a tool error, and logs each call.
+
+    A call that outlives ``call_timeout`` (a hanging Prefect API, say) is
+    cancelled and reported; the server keeps serving other calls.
+    """
+
+    def __init__(self, api: PrefectAPI, call_timeout: float) -> None:
+        self.api = api
+        self.call_timeout = call_timeout
 
     async def on_call_tool(
         self, context: MiddlewareContext[Any], call_next: Any
@@ -44,7 +54,16 @@ class ErrorBoundary(Middleware):
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return await call_next(context)
+            with anyio.fail_after(self.call_timeout):
+                return await call_next(context)
+        except TimeoutError as e:
+            outcome = "timed out"
+            raise ToolError(
+                f"{name} did not finish within {self.call_timeout:.0f} s: the "
+                f"Prefect API at {self.api.api_url} is slow or not answering. Check "
+                "the server, or raise PREFECT_SCHEDULE_MCP_CALL_TIMEOUT. Changes "
+                "already made stay made; a dry run shows what is left."
+            ) from e
         except ToolError:
             outcome = "error"
             raise
@@ -69,9 +88,15 @@ class ErrorBoundary(Middleware):
 
 
 def build_server(
-    settings: Settings | None = None, api_url: str | None = None
+    settings: Settings | None = None,
+    api_url: str | None = None,
+    auth: AuthProvider | None = None,
 ) -> FastMCP:
-    """The MCP server with every tool; write tools only when not read-only."""
+    """The MCP server with every tool; write tools only when not read-only.
+
+    ``auth`` guards the HTTP transport (stdio needs none: its peer is the
+    process that started it).
+    """
     from prefect_schedule_mcp.tools import deployments, manage, runs, schedules
 
     settings = settings or Settings.from_env()
@@ -89,7 +114,8 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,
-        middleware=[ErrorBoundary()],
+        auth=auth,
+        middleware=[ErrorBoundary(api, settings.call_timeout)],
         mask_error_details=False,
     )
     for family in (deployments, schedules, manage, runs):

@@ -9,7 +9,7 @@ call that needs them, so listing tools imports nothing of Prefect.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ENV_PREFIX = "PREFECT_SCHEDULE_MCP_"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -17,7 +17,10 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 # A cold machine needs ~20 s before a new Prefect server answers its health
 # check; leave plenty of room.
 DEFAULT_EMBEDDED_START_TIMEOUT = 90.0
-DEFAULT_CALL_TIMEOUT = 120.0
+# A whole tool call, retries included; bulk calls over thousands of runs fit.
+DEFAULT_CALL_TIMEOUT = 300.0
+# One HTTP request to the Prefect API (Prefect's client retries a few times).
+DEFAULT_REQUEST_TIMEOUT = 30.0
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -51,7 +54,13 @@ class Settings:
     """With ``READ_ONLY=true`` the write tools are not offered at all."""
 
     call_timeout: float = DEFAULT_CALL_TIMEOUT
-    """Seconds a tool call may spend waiting on Prefect before it fails."""
+    """Seconds a whole tool call may take before it fails with a clear error."""
+
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    """Seconds one request to the Prefect API may wait for an answer."""
+
+    auth_token: str | None = field(default=None, repr=False)
+    """With ``AUTH_TOKEN`` set, HTTP requests must carry it as a bearer token."""
 
     embedded_start_timeout: float = DEFAULT_EMBEDDED_START_TIMEOUT
     """Seconds to wait for the embedded Prefect server's health check."""
@@ -63,6 +72,8 @@ class Settings:
         return cls(
             read_only=_flag("READ_ONLY"),
             call_timeout=_number("CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT),
+            request_timeout=_number("REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT),
+            auth_token=os.environ.get(ENV_PREFIX + "AUTH_TOKEN") or None,
             embedded_start_timeout=_number(
                 "EMBEDDED_START_TIMEOUT", DEFAULT_EMBEDDED_START_TIMEOUT
             ),
