@@ -1,0 +1,70 @@
+"""describe(): one sentence per schedule, naming its zone."""
+
+import pytest
+
+from prefect_schedule_mcp.scheduling import (
+    describe,
+    normalize_cron,
+    normalize_interval,
+    normalize_rrule,
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            normalize_cron("0 9 * * 1-5", "America/New_York"),
+            "At 09:00, Monday through Friday (America/New_York)",
+        ),
+        (normalize_cron("30 14 * * *"), "At 14:30 (UTC)"),
+        (normalize_cron("@hourly", "Europe/London"), "Every hour (Europe/London)"),
+        (
+            normalize_cron("0 15 1 * 1", day_or=False),
+            "At 15:00, on day 1 of the month, but only if it is Monday (UTC)",
+        ),
+        (
+            normalize_interval("1h", "2024-01-01T00:00:00", "America/New_York"),
+            "Every 1 hour from 2024-01-01T00:00:00-05:00 (America/New_York)",
+        ),
+        (
+            normalize_interval("PT90M", "2024-01-01T00:00:00Z"),
+            "Every 1 hour 30 minutes from 2024-01-01T00:00:00Z (UTC)",
+        ),
+        (
+            normalize_rrule(
+                "DTSTART:20240101T090000\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                "Europe/London",
+            ),
+            "Every week, on Monday, Wednesday and Friday, at 09:00, "
+            "starting 2024-01-01T09:00:00 (Europe/London)",
+        ),
+        (
+            normalize_rrule(
+                "DTSTART:20240101T000000\n"
+                "RRULE:FREQ=MONTHLY;BYDAY=2TU;BYHOUR=18;BYMINUTE=30;COUNT=6"
+            ),
+            "Every month, on the second Tuesday, at 18:30, "
+            "starting 2024-01-01T00:00:00, 6 times (UTC)",
+        ),
+        (
+            normalize_rrule(
+                "DTSTART:20240101T080000\nRRULE:FREQ=DAILY;INTERVAL=2;UNTIL=20240201T080000"
+            ),
+            "Every 2 days, at 08:00, starting 2024-01-01T08:00:00, "
+            "until 2024-02-01T08:00:00 (UTC)",
+        ),
+        (
+            normalize_rrule(
+                "DTSTART:20240101T090000\nRRULE:FREQ=DAILY\nEXDATE:20240103T090000"
+            ),
+            "Every day, at 09:00, starting 2024-01-01T09:00:00, except 1 date (UTC)",
+        ),
+        (
+            normalize_rrule("DTSTART:20240101T090000\nRRULE:FREQ=YEARLY;BYWEEKNO=20"),
+            "Rule 'DTSTART:20240101T090000 | RRULE:FREQ=YEARLY;BYWEEKNO=20' (UTC)",
+        ),
+    ],
+)
+def test_describe(spec, expected: str) -> None:
+    assert describe(spec) == expected
