@@ -1,0 +1,432 @@
+"""Flow runs: one-time runs, listing runs, and the bulk late-run tools."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastmcp import FastMCP
+from pydantic import Field
+
+from prefect_schedule_mcp import bulk
+from prefect_schedule_mcp.bulk.filters import (
+    check_states,
+    late_cutoff,
+    optional_time,
+    run_filter,
+)
+from prefect_schedule_mcp.errors import InvalidInput
+from prefect_schedule_mcp.models import (
+    CancelResult,
+    FlowRunInfo,
+    FlowRunList,
+    OneTimeRun,
+    RescheduleResult,
+)
+from prefect_schedule_mcp.prefect_api import PrefectAPI
+from prefect_schedule_mcp.scheduling import (
+    format_time,
+    parse_duration,
+    parse_time,
+    resolve_timezone,
+    utc_now,
+)
+from prefect_schedule_mcp.tools import read_tool, write_tool
+from prefect_schedule_mcp.tools.common import (
+    check_parameters,
+    iso,
+    run_summary,
+    scheduled_time,
+    state_name,
+)
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIST_LIMIT = 50
+MAX_LIST_LIMIT = 1000
+MAX_CANCEL_LIMIT = 100_000
+
+Deployment = Annotated[
+    str,
+    Field(
+        description="Deployment id, 'flow name/deployment name', or a deployment "
+        "name that is unique. list_deployments shows them."
+    ),
+]
+Duration = Annotated[
+    str | float,
+    Field(
+        description="ISO 8601 ('PT30M', 'P1DT2H'), short form ('90s', '30m', "
+        "'2h30m', '1d') or a number of seconds."
+    ),
+]
+States = Annotated[
+    list[str],
+    Field(
+        description="Prefect state names, e.g. ['Late'] or ['Pending', 'Running', "
+        "'Scheduled', 'Late']. 'Late' runs are Scheduled runs past their time."
+    ),
+]
+Time = Annotated[
+    str | None,
+    Field(
+        description="ISO 8601 time, e.g. '2025-06-01T09:00:00Z'; without an offset "
+        "it is UTC."
+    ),
+]
+LateBy = Annotated[
+    Duration | None,
+    Field(
+        description="Only runs that have not started and whose scheduled time is "
+        "at least this far in the past, e.g. '30m'."
+    ),
+]
+
+
+async def deployment_names(api: PrefectAPI, runs: list[FlowRun]) -> dict[Any, str]:
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    ids = list({run.deployment_id for run in runs if run.deployment_id})
+    if not ids:
+        return {}
+    found = await api.read_deployments(
+        DeploymentFilter(id=DeploymentFilterId(any_=ids)), limit=len(ids)
+    )
+    return {d.id: d.name for d in found}
+
+
+def run_info(run: FlowRun, deployment: str, timezone: str) -> FlowRunInfo:
+    return FlowRunInfo(
+        id=str(run.id),
+        name=run.name,
+        deployment=deployment,
+        state=state_name(run),
+        scheduled_time=iso(scheduled_time(run), timezone),
+        parameters=dict(run.parameters or {}),
+        tags=list(run.tags or []),
+    )
+
+
+def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
+    @mcp.tool(annotations=read_tool("List flow runs"))
+    async def list_flow_runs(
+        deployment: Annotated[
+            str | None,
+            Field(description="Only runs of this deployment (id or 'flow/name')."),
+        ] = None,
+        states: Annotated[
+            list[str] | None,
+            Field(
+                description="State names, e.g. ['Late'] or ['Running']; omit for all."
+            ),
+        ] = None,
+        expected_after: Time = None,
+        expected_before: Time = None,
+        late_by_at_least: LateBy = None,
+        limit: Annotated[int, Field(ge=1, le=MAX_LIST_LIMIT)] = DEFAULT_LIST_LIMIT,
+        sort: Literal[
+            "expected_start_time_desc", "expected_start_time_asc"
+        ] = "expected_start_time_desc",
+    ) -> FlowRunList:
+        """List flow runs by deployment, state and expected start time.
+
+        Late runs are the ones to look at before reschedule_late_flow_runs or
+        cancel_flow_runs: e.g. {"deployment": "etl/nightly", "states": ["Late"],
+        "late_by_at_least": "30m"}. `total` counts every match; `flow_runs`
+        holds at most `limit` (up to 1000). Times are UTC; `late_by_seconds` is
+        how far past its scheduled time a run that has not started is.
+        """
+        from prefect.client.schemas.sorting import FlowRunSort
+
+        now = utc_now()
+        target = await api.resolve_deployment(deployment) if deployment else None
+        flow_run_filter = run_filter(
+            deployment_id=target.id if target else None,
+            states=check_states(states),
+            expected_after=optional_time(expected_after, "expected_after"),
+            expected_before=optional_time(expected_before, "expected_before"),
+            late_cutoff=late_cutoff(late_by_at_least, now),
+        )
+        order = FlowRunSort[sort.upper()]
+        runs: list[FlowRun] = []
+        async for page in api.iter_flow_runs(flow_run_filter, order, limit=limit):
+            runs.extend(page)
+        total = await api.count_flow_runs(flow_run_filter)
+        names = await deployment_names(api, runs)
+        return FlowRunList(
+            total=total,
+            flow_runs=[run_summary(run, names, now) for run in runs],
+        )
+
+    if read_only:
+        return
+
+    @mcp.tool(
+        annotations=write_tool(
+            "Schedule a one-time run", destructive=False, idempotent=False
+        )
+    )
+    async def schedule_one_time_run(
+        deployment: Deployment,
+        scheduled_time: Annotated[
+            str | None,
+            Field(
+                description="When to run, ISO 8601: '2025-06-01T09:00:00+02:00', or "
+                "'2025-06-01T09:00' = wall time in `timezone`. Give this or `delay`."
+            ),
+        ] = None,
+        delay: Annotated[
+            Duration | None,
+            Field(
+                description="How long from now, e.g. '5m', 'PT2H'. Give this or "
+                "`scheduled_time`."
+            ),
+        ] = None,
+        timezone: Annotated[
+            str | None,
+            Field(
+                description="IANA time zone of a time without offset, and of the "
+                "result's times; default UTC."
+            ),
+        ] = None,
+        parameters: Annotated[
+            dict[str, Any] | None,
+            Field(
+                description="Overrides of the deployment's parameters; the others "
+                "keep their defaults."
+            ),
+        ] = None,
+        tags: Annotated[
+            list[str] | None, Field(description="Extra tags for the run.")
+        ] = None,
+        idempotency_key: Annotated[
+            str | None,
+            Field(
+                description="Calling again with the same key returns the same run, "
+                "not a second one."
+            ),
+        ] = None,
+        allow_past: Annotated[
+            bool,
+            Field(
+                description="Accept a time in the past; Prefect then marks the run "
+                "Late at once."
+            ),
+        ] = False,
+    ) -> OneTimeRun:
+        """Create one flow run of a deployment at a given time (a single run, not a
+        recurring schedule). Example: {"deployment": "etl/nightly", "delay": "5m",
+        "parameters": {"x": 10}}. Parameter names must be the deployment's. A
+        time in the past is refused unless allow_past=true. With an
+        idempotency_key already used, the existing run is returned unchanged and
+        `already_existed` is true.
+        """
+        from prefect.client.schemas.filters import (
+            FlowRunFilter,
+            FlowRunFilterIdempotencyKey,
+        )
+        from prefect.client.schemas.sorting import FlowRunSort
+        from prefect.states import Scheduled
+
+        zone = resolve_timezone(timezone)
+        now = utc_now()
+        warnings: list[str] = []
+        if (scheduled_time is None) == (delay is None):
+            raise InvalidInput(
+                "scheduled_time/delay",
+                {"scheduled_time": scheduled_time, "delay": delay},
+                "give exactly one of them.",
+                "Use scheduled_time for a clock time ('2025-06-01T09:00:00Z') or "
+                "delay for a time from now ('5m').",
+            )
+        if scheduled_time is not None:
+            resolved = parse_time(scheduled_time, zone, "scheduled_time")
+            when, warnings = resolved.value, list(resolved.warnings)
+            if when < now and not allow_past:
+                raise InvalidInput(
+                    "scheduled_time",
+                    scheduled_time,
+                    f"is in the past ({format_time(when, zone)}; now is "
+                    f"{format_time(now, zone)}).",
+                    "Give a future time or a delay, or set allow_past=true to "
+                    "create a run that Prefect marks Late at once.",
+                )
+            if when < now:
+                warnings.append(
+                    f"The time {format_time(when, zone)} is already past: Prefect "
+                    "marks the run Late at once, and a worker starts it as soon as "
+                    "it polls."
+                )
+        else:
+            when = now + parse_duration(delay if delay is not None else 0, "delay")
+
+        target = await api.resolve_deployment(deployment)
+        overrides = check_parameters(
+            parameters, target.raw.parameter_openapi_schema, target.name
+        )
+        existing: list[FlowRun] = []
+        if idempotency_key:
+            key_filter = FlowRunFilter(
+                idempotency_key=FlowRunFilterIdempotencyKey(any_=[idempotency_key])
+            )
+            async for page in api.iter_flow_runs(
+                key_filter, FlowRunSort.ID_DESC, limit=1
+            ):
+                existing.extend(page)
+
+        client = await api.client()
+        async with api.calling(f"Creating a flow run of deployment {target.name!r}"):
+            run = await client.create_flow_run_from_deployment(
+                target.id,
+                parameters=overrides,
+                state=Scheduled(scheduled_time=when),
+                tags=tags,
+                idempotency_key=idempotency_key,
+            )
+        already = any(old.id == run.id for old in existing)
+        if already:
+            warnings.append(
+                f"The idempotency key {idempotency_key!r} was used before: the "
+                f"existing run {run.name!r} was returned as it is; the time, "
+                "parameters and tags of this call were not applied."
+            )
+            if run.deployment_id != target.id:
+                warnings.append(
+                    "That run belongs to another deployment of the same flow "
+                    "(Prefect scopes idempotency keys by flow)."
+                )
+        logger.info("Flow run %s of %s at %s", run.id, target.name, when.isoformat())
+        return OneTimeRun(
+            flow_run=run_info(run, target.name, zone),
+            already_existed=already,
+            warnings=warnings,
+        )
+
+    @mcp.tool(
+        annotations=write_tool(
+            "Reschedule late flow runs", destructive=True, idempotent=False
+        )
+    )
+    async def reschedule_late_flow_runs(
+        deployment: Deployment,
+        delay: Annotated[
+            Duration,
+            Field(
+                description="Added to each run's expected start time: '6h', "
+                "'PT6H', '1d' or a number of seconds."
+            ),
+        ],
+        most_recent_n: Annotated[
+            int,
+            Field(
+                ge=0,
+                description="How many of the most recent matching runs (by "
+                "expected start time) to move.",
+            ),
+        ],
+        delete_remaining: Annotated[
+            bool,
+            Field(
+                description="Delete the other matching runs (default true). "
+                "DESTRUCTIVE."
+            ),
+        ] = True,
+        states: Annotated[
+            list[str] | None,
+            Field(description="State names to match; default ['Late']."),
+        ] = None,
+        dry_run: Annotated[
+            bool,
+            Field(description="Default true: change nothing, show what would happen."),
+        ] = True,
+    ) -> RescheduleResult:
+        """Move a deployment's late runs later, and delete the older ones.
+
+        The most recent `most_recent_n` runs in `states` (by expected start
+        time) get the new time expected start + `delay`; they keep their id,
+        parameters, tags and job variables. With delete_remaining=true
+        (default) every other matching run is DELETED, after the moves. Example:
+        {"deployment": "etl/nightly", "delay": "6h", "most_recent_n": 3}.
+        dry_run=true (default) changes nothing and lists the runs that would be
+        rescheduled (with their new times) and deleted: show it to the user,
+        then call again with dry_run=false. A run that changed state in between
+        is left alone and named in `warnings`. Calling again after a partial
+        failure finishes the job without moving extra runs.
+        """
+        now = utc_now()
+        offset = parse_duration(delay, "delay")
+        if not offset:
+            raise InvalidInput(
+                "delay", delay, "is zero.", "Give how much later to run, e.g. '6h'."
+            )
+        checked = check_states(states or ["Late"])
+        target = await api.resolve_deployment(deployment)
+        plan = await bulk.plan_reschedule(
+            api, target.id, checked, offset, most_recent_n, now
+        )
+        return await bulk.reschedule(api, plan, checked, delete_remaining, dry_run, now)
+
+    @mcp.tool(
+        annotations=write_tool("Cancel flow runs", destructive=True, idempotent=True)
+    )
+    async def cancel_flow_runs(
+        states: States,
+        deployment: Annotated[
+            str | None, Field(description="Only runs of this deployment.")
+        ] = None,
+        late_by_at_least: LateBy = None,
+        expected_before: Time = None,
+        limit: Annotated[
+            int | None,
+            Field(
+                ge=1,
+                le=MAX_CANCEL_LIMIT,
+                description="Cancel at most this many, oldest first.",
+            ),
+        ] = None,
+        dry_run: Annotated[
+            bool,
+            Field(
+                description="Default true: change nothing, show what would be "
+                "cancelled."
+            ),
+        ] = True,
+    ) -> CancelResult:
+        """Cancel flow runs in the given states. DESTRUCTIVE when dry_run=false.
+
+        Example: {"states": ["Late"], "deployment": "etl/nightly",
+        "late_by_at_least": "30m"} cancels the runs more than 30 minutes late
+        and keeps the rest. Each run is asked to go to Cancelling: one that
+        never started becomes Cancelled at once, a running one stays Cancelling
+        until its worker has torn its infrastructure down. dry_run=true
+        (default) changes nothing and lists the runs that would be cancelled
+        with their expected final state.
+        """
+        from prefect.client.schemas.sorting import FlowRunSort
+
+        now = utc_now()
+        checked = check_states(states, "states")
+        if not checked:
+            raise InvalidInput(
+                "states",
+                states,
+                "is empty.",
+                "Name the states to cancel, e.g. ['Late'].",
+            )
+        cutoff = late_cutoff(late_by_at_least, now)
+        before = optional_time(expected_before, "expected_before")
+        target = await api.resolve_deployment(deployment) if deployment else None
+        flow_run_filter = run_filter(
+            deployment_id=target.id if target else None,
+            states=checked,
+            expected_before=before,
+            late_cutoff=cutoff,
+        )
+        total = await api.count_flow_runs(flow_run_filter)
+        planned = await bulk.plan_runs(
+            api, flow_run_filter, FlowRunSort.EXPECTED_START_TIME_ASC, limit
+        )
+        return await bulk.cancel(api, planned, flow_run_filter, total, limit, dry_run)
