@@ -1,9 +1,10 @@
 """The project's errors.
 
 Every failure a tool can report is one of these. Each message names the object
-or input at fault, says why, and says what to do instead; the server turns them
-into MCP tool errors in one place (``server.py``), so no traceback reaches the
-client.
+or input at fault, says why, and says what to do instead. They derive from
+FastMCP's ``ToolError``, so the protocol layer reports them as tool errors
+(``isError: true``) with the message as written and logs them without a
+traceback; anything else a tool raises is caught in ``server.py``.
 
     ScheduleToolError
     ├── InvalidInput          a bad argument (time, duration, cron, zone, ...)
@@ -17,11 +18,20 @@ client.
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Iterable
 
+from fastmcp.exceptions import ToolError
 
-class ScheduleToolError(Exception):
+
+class ScheduleToolError(ToolError):
     """Base class: an error whose message is fit to show to the caller."""
+
+    # A refused call is the caller's to fix, not a fault of this server.
+    level = logging.INFO
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args, log_level=self.level)
 
 
 class InvalidInput(ScheduleToolError):
@@ -56,6 +66,8 @@ class ReadOnlyMode(ScheduleToolError):
 
 class PrefectUnavailable(ScheduleToolError):
     """The Prefect API did not answer, or answered with a server error."""
+
+    level = logging.WARNING
 
 
 def closest(word: str, candidates: Iterable[str], n: int = 5) -> list[str]:

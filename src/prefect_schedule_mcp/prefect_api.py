@@ -168,8 +168,6 @@ class PrefectAPI:
             )
         if isinstance(error, httpx.HTTPStatusError):
             return self._translate_status(error, what)
-        if isinstance(error, asyncio.CancelledError | KeyboardInterrupt):
-            raise error
         return ScheduleToolError(f"{what} failed: {type(error).__name__}: {error}")
 
     def _translate_status(

@@ -64,20 +64,22 @@ class ErrorBoundary(Middleware):
                 "the server, or raise PREFECT_SCHEDULE_MCP_CALL_TIMEOUT. Changes "
                 "already made stay made; a dry run shows what is left."
             ) from e
-        except ToolError:
-            outcome = "error"
+        except ScheduleToolError:
+            outcome = "refused"
             raise
-        except ScheduleToolError as e:
-            outcome = "error"
-            raise ToolError(str(e)) from e
-        except Exception as e:
+        except ToolError as e:
+            # FastMCP has logged the traceback of anything else a tool raised
+            # and wrapped it; say plainly that it is our fault, not the call's.
+            if e.__cause__ is None or isinstance(e.__cause__, ToolError):
+                outcome = "refused"
+                raise
             outcome = "internal error"
-            logger.exception("Tool %s failed unexpectedly", name)
+            cause = e.__cause__
             raise ToolError(
-                f"{name} failed with an unexpected {type(e).__name__}: {e}. Nothing "
-                "else was changed by this error; the server keeps running. If it "
-                "repeats, report it with the server's stderr log."
-            ) from e
+                f"{name} failed with an unexpected {type(cause).__name__}: {cause}. "
+                "The server keeps running; if it repeats, report it with the "
+                "server's stderr log."
+            ) from cause
         finally:
             logger.info(
                 "tool %s %s in %.0f ms",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastmcp import FastMCP
@@ -149,6 +150,10 @@ def schedule_info(
     runs: list[str] | None = None,
 ) -> ScheduleInfo:
     definition = {k: v for k, v in spec.definition.items() if k != "timezone"}
+    if "anchor_date" in definition:
+        # A result time: shown with its offset in the schedule's zone.
+        anchor = dt.datetime.fromisoformat(str(definition["anchor_date"]))
+        definition["anchor_date"] = format_time(anchor, spec.timezone)
     return ScheduleInfo(
         id=id,
         slug=slug,
