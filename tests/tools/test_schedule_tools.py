@@ -441,3 +441,65 @@ async def test_delete_reports_the_runs_that_go_with_it(
     left = await _runs_by_schedule(prefect_client, deployment_id)
     removed = {r["id"] for r in done["affected_runs"]}
     assert not removed & {str(r.id) for runs in left.values() for r in runs}
+
+
+async def test_pause_can_cancel_the_schedules_past_due_runs(
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+) -> None:
+    deployment_id, name = await make_deployment()
+    await call(
+        mcp_client,
+        "create_interval_schedule",
+        deployment=name,
+        interval="3s",
+        slug="fast",
+    )
+
+    async def past_due() -> list[Any]:
+        from prefect.types._datetime import now
+
+        runs = (await _runs_by_schedule(prefect_client, deployment_id)).get("fast", [])
+        return [r for r in runs if r.expected_start_time < now("UTC")]
+
+    await _poll(past_due, "a past-due run of 'fast'")
+    dry = await call(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="fast",
+        action="pause",
+        cancel_past_due_runs=True,
+        dry_run=True,
+    )
+    planned = {r["id"] for r in dry["affected_runs"] if r["outcome"] == "cancelled"}
+    assert planned
+    for run_id in planned:
+        run = await prefect_client.read_flow_run(uuid.UUID(run_id))
+        assert run.state.type.value == "SCHEDULED", "the dry run changed a run"
+
+    done = await call(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="fast",
+        action="pause",
+        cancel_past_due_runs=True,
+    )
+    cancelled = {r["id"] for r in done["affected_runs"] if r["outcome"] == "cancelled"}
+    assert cancelled
+    for run_id in cancelled:
+        run = await prefect_client.read_flow_run(uuid.UUID(run_id))
+        assert run.state.name == "Cancelled"
+    assert any("are cancelled" in w for w in done["warnings"])
+
+    refused = await call_error(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="fast",
+        action="resume",
+        cancel_past_due_runs=True,
+    )
+    assert "action='pause'" in refused

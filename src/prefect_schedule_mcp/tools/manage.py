@@ -16,6 +16,7 @@ module makes them visible and safe:
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastmcp import FastMCP
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from prefect.client.schemas.objects import DeploymentSchedule, FlowRun
 
 Action = Literal["pause", "resume", "update", "delete"]
+Outcome = Literal["removed", "kept", "cancelled"]
+CANCELLABLE_STATES = ["Scheduled", "Late"]
 AWAITING_SLOT = "AwaitingConcurrencySlot"
 UPDATE_FIELDS = (
     "cron",
@@ -168,8 +171,13 @@ def classify_runs(
     schedule: DeploymentSchedule,
     now: dt.datetime,
     timezone: str,
+    cancel_kept: bool = False,
 ) -> tuple[list[AffectedRun], list[str]]:
-    """What the server's side effects do to each run, and the sentences to say."""
+    """What the server's side effects do to each run, and the sentences to say.
+
+    With ``cancel_kept``, this schedule's past-due runs (which the server keeps)
+    are marked for cancelling instead.
+    """
     affected: list[AffectedRun] = []
     kept_own: list[str] = []
     removed_other = 0
@@ -182,13 +190,16 @@ def classify_runs(
             removed_other += 1
         if not removed and own:
             kept_own.append(iso(run.expected_start_time, timezone) or run.name)
+        outcome: Outcome = "removed" if removed else "kept"
+        if outcome == "kept" and own and cancel_kept:
+            outcome = "cancelled"
         affected.append(
             AffectedRun(
                 id=str(run.id),
                 name=run.name,
                 expected_start_time=iso(run.expected_start_time, timezone),
                 state=run.state.name if run.state else None,
-                outcome="removed" if removed else "kept",
+                outcome=outcome,
             )
         )
     notes: list[str] = []
@@ -206,14 +217,41 @@ def classify_runs(
             "Past-due runs of the other schedules are removed too and are not "
             "recreated: the scheduler only makes future runs."
         )
-    if kept_own and action in ("pause", "update"):
-        shown = ", ".join(kept_own[:10]) + (" ..." if len(kept_own) > 10 else "")
+    shown = ", ".join(kept_own[:10]) + (" ..." if len(kept_own) > 10 else "")
+    if kept_own and cancel_kept:
+        notes.append(
+            f"{len(kept_own)} past-due run(s) of this schedule are cancelled "
+            f"(expected {shown}), as asked."
+        )
+    elif kept_own and action in ("pause", "update"):
         notes.append(
             f"{len(kept_own)} past-due run(s) of this schedule stay and will still "
             f"run when a worker picks them up (expected {shown}). Cancel them with "
             "cancel_flow_runs if they should not run."
         )
     return affected, notes
+
+
+async def cancel_past_due(api: PrefectAPI, runs: list[AffectedRun]) -> list[str]:
+    """Cancel runs that are still scheduled; sentences for those that were not."""
+    from prefect_schedule_mcp.bulk.engine import cancel_runs, in_states
+
+    outcome = await cancel_runs(
+        api, [uuid.UUID(run.id) for run in runs], in_states(CANCELLABLE_STATES)
+    )
+    notes = []
+    for run in runs:
+        run_id = uuid.UUID(run.id)
+        if run_id in outcome.failed:
+            run.outcome = "kept"
+            notes.append(f"Run {run.name} was not cancelled: {outcome.failed[run_id]}")
+        elif run_id not in outcome.done:
+            run.outcome = "kept"
+            notes.append(
+                f"Run {run.name} was not cancelled: it left the Scheduled state "
+                "before the change (a worker may have picked it up)."
+            )
+    return notes
 
 
 def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
@@ -247,6 +285,13 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         slug: Slug = None,
         parameters: Parameters = None,
         active: Annotated[bool | None, Field(description="update only.")] = None,
+        cancel_past_due_runs: Annotated[
+            bool,
+            Field(
+                description="pause only: also cancel this schedule's past-due runs, "
+                "which the server would otherwise keep and run."
+            ),
+        ] = False,
         dry_run: Annotated[
             bool, Field(description="true: report what would change; change nothing.")
         ] = False,
@@ -257,7 +302,9 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         anchor_date, day_or, slug (a rename keeps the same schedule),
         parameters (replace the overrides) or active. `affected_runs` lists the
         runs the Prefect server removes because of the change, and past-due
-        runs it keeps; dry_run=true shows them without changing anything.
+        runs it keeps (a pause with cancel_past_due_runs=true cancels this
+        schedule's past-due runs instead); dry_run=true shows them without
+        changing anything.
         Example: deployment='etl/nightly', schedule='weekday-9am',
         action='pause'."""
         given = {
@@ -281,6 +328,12 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                 list(given.values()),
                 f"these fields only apply to action='update', not {action!r}.",
                 "Call again without them, or with action='update'.",
+            )
+        if cancel_past_due_runs and action != "pause":
+            raise InvalidInput(
+                "cancel_past_due_runs",
+                True,
+                f"it only applies to action='pause', not {action!r}.",
             )
         if action == "update" and not given:
             raise InvalidInput(
@@ -348,7 +401,9 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
 
         shown_zone = (new_spec or current).timezone
         runs = await pending_auto_runs(api, found)
-        affected, notes = classify_runs(runs, action, target, utc_now(), shown_zone)
+        affected, notes = classify_runs(
+            runs, action, target, utc_now(), shown_zone, cancel_past_due_runs
+        )
         warnings.extend(notes)
 
         if not dry_run:
@@ -364,6 +419,9 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                         parameters=overrides,
                         slug=new_slug if new_slug != target.slug else None,
                     )
+        to_cancel = [a for a in affected if a.outcome == "cancelled"]
+        if to_cancel and not dry_run:
+            warnings.extend(await cancel_past_due(api, to_cancel))
         if action == "delete":
             after = existing_schedule_info(target)
         elif dry_run:
