@@ -33,8 +33,7 @@ from prefect_schedule_mcp.scheduling import (
     utc_now,
 )
 from prefect_schedule_mcp.tools import write_tool
-from prefect_schedule_mcp.tools.common import check_parameters
-from prefect_schedule_mcp.tools.schedules import (
+from prefect_schedule_mcp.tools.arguments import (
     AnchorDate,
     Cron,
     DayOr,
@@ -44,6 +43,9 @@ from prefect_schedule_mcp.tools.schedules import (
     RRule,
     Slug,
     TimeZone,
+)
+from prefect_schedule_mcp.tools.common import check_parameters
+from prefect_schedule_mcp.tools.schedules import (
     build_spec,
     existing_schedule_info,
 )
