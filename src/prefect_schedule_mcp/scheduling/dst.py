@@ -126,6 +126,7 @@ def _calendar_note(
             return []
         others = set(affected)
         forward, backward, merged, skipped = [], [], [], []
+        moved_to: list[str] = []
         for wall in in_gap:
             later, earlier = wall + change, wall - change
             ahead = wall.replace(tzinfo=UTC) - before
@@ -133,7 +134,8 @@ def _calendar_note(
             if ahead in run_set and later in others:
                 merged.append(f"{_clock(wall)} (into {_clock(later)})")
             elif ahead in run_set:
-                forward.append(f"{_clock(wall)} (at {_clock(later)})")
+                forward.append(_clock(wall))
+                moved_to.append(_clock(later))
             elif behind in run_set:
                 backward.append(f"{_clock(wall)} (at {_clock(earlier)})")
             else:
@@ -145,7 +147,11 @@ def _calendar_note(
         length = format_duration(change)
         parts = []
         if forward:
-            parts.append(f"{_are(forward)}: it runs {length} later")
+            each = "the run moves" if len(forward) == 1 else "each run moves"
+            parts.append(
+                f"{_are(forward)} that day: {each} {length} later, to "
+                f"{_listed(moved_to)} ({_offset(after)})"
+            )
         if merged:
             parts.append(
                 f"{_are(merged)}: it runs together with the later run, so that "
