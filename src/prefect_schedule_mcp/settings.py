@@ -46,6 +46,18 @@ def _number(name: str, default: float) -> float:
     return value
 
 
+def _count(name: str) -> int | None:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return None
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SystemExit(
+            f"{ENV_PREFIX}{name}={raw!r} is not a positive whole number; "
+            "set it to a count such as 4, or unset it for the default."
+        )
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the server reads from ``PREFECT_SCHEDULE_MCP_*`` variables."""
@@ -67,6 +79,10 @@ class Settings:
 
     log_level: str = "INFO"
 
+    bulk_concurrency: int | None = None
+    """With ``BULK_CONCURRENCY`` set, bulk calls keep this many requests in
+    flight; otherwise the number is chosen by the server's database."""
+
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
@@ -78,4 +94,5 @@ class Settings:
                 "EMBEDDED_START_TIMEOUT", DEFAULT_EMBEDDED_START_TIMEOUT
             ),
             log_level=os.environ.get(ENV_PREFIX + "LOG_LEVEL", "INFO").upper(),
+            bulk_concurrency=_count("BULK_CONCURRENCY"),
         )

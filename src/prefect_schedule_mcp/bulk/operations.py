@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from prefect_schedule_mcp.bulk.engine import (
     BulkOutcome,
-    PlannedRun,
     cancel_runs,
     delete_runs,
     in_states,
     move_runs,
-    plan_runs,
 )
+from prefect_schedule_mcp.bulk.plan import PlannedRun, plan_runs
+from prefect_schedule_mcp.bulk.runner import ProgressHandler
 from prefect_schedule_mcp.models import (
     CancelledRun,
     CancelResult,
@@ -135,6 +135,7 @@ async def reschedule(
     delete_remaining: bool,
     dry_run: bool,
     now: dt.datetime,
+    progress: ProgressHandler | None = None,
 ) -> RescheduleResult:
     """Describe or apply a reschedule plan: the moves first, then the deletions.
 
@@ -177,7 +178,8 @@ async def reschedule(
             warnings=warnings,
         )
 
-    moved = await move_runs(api, plan.moves, states)
+    total = len(plan.moves) + len(deletions)
+    moved = await move_runs(api, plan.moves, states, progress=progress, total=total)
     by_id = {run.id: run for run, _ in plan.moves}
     if moved.skipped:
         warnings.append(
@@ -185,14 +187,35 @@ async def reschedule(
             f"rescheduled: {names_of([by_id[i] for i in moved.skipped])}."
         )
     deleted = BulkOutcome()
-    if deletions and moved.failed:
+    if moved.halted:
+        warnings.append(
+            f"The Prefect API became unreachable part-way: {len(moved.done)} run(s) "
+            f"were rescheduled, {len(moved.failed)} were left unchanged (see "
+            f"`failed`), and none of the {len(deletions)} other runs was deleted. "
+            "Call again once the API is back to finish: runs already moved are "
+            "not moved twice."
+        )
+    elif deletions and moved.failed:
         warnings.append(
             f"{len(moved.failed)} run(s) could not be rescheduled, so none of the "
             f"{len(deletions)} other runs was deleted. Call again to finish: runs "
             "already moved are not moved twice."
         )
     elif deletions:
-        deleted = await delete_runs(api, [run.id for run in deletions], states)
+        deleted = await delete_runs(
+            api,
+            [run.id for run in deletions],
+            states,
+            progress=progress,
+            total=total,
+            offset=len(plan.moves),
+        )
+        if deleted.halted:
+            warnings.append(
+                "The Prefect API became unreachable part-way through the deletions: "
+                f"{len(deleted.done)} run(s) were deleted and {len(deleted.failed)} "
+                "were left in place (see `failed`). Call again to finish."
+            )
         if deleted.skipped:
             kept = [run for run in deletions if run.id in set(deleted.skipped)]
             warnings.append(
@@ -237,6 +260,7 @@ async def cancel(
     total: int,
     limit: int | None,
     dry_run: bool,
+    progress: ProgressHandler | None = None,
 ) -> CancelResult:
     """Describe or apply the cancellation of the planned runs."""
     warnings: list[str] = []
@@ -263,7 +287,13 @@ async def cancel(
         )
 
     by_id = {run.id: run for run in planned}
-    outcome = await cancel_runs(api, list(by_id), flow_run_filter)
+    outcome = await cancel_runs(api, list(by_id), flow_run_filter, progress=progress)
+    if outcome.halted:
+        warnings.append(
+            f"The Prefect API became unreachable part-way: {len(outcome.done)} run(s) "
+            f"were cancelled and {len(outcome.failed)} were left unchanged (see "
+            "`failed`). Call again once the API is back to cancel the rest."
+        )
     if outcome.skipped:
         warnings.append(
             f"{len(outcome.skipped)} run(s) changed state after the plan and were left "

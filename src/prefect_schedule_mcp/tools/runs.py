@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastmcp import FastMCP
+from fastmcp import Context, FastMCP
 from pydantic import Field
 
 from prefect_schedule_mcp import bulk
@@ -342,6 +342,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
             bool,
             Field(description="Default true: change nothing, show what would happen."),
         ] = True,
+        ctx: Context | None = None,
     ) -> RescheduleResult:
         """Move a deployment's late runs later, and delete the older ones.
 
@@ -367,7 +368,15 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         plan = await bulk.plan_reschedule(
             api, target.id, checked, offset, most_recent_n, now
         )
-        return await bulk.reschedule(api, plan, checked, delete_remaining, dry_run, now)
+        return await bulk.reschedule(
+            api,
+            plan,
+            checked,
+            delete_remaining,
+            dry_run,
+            now,
+            progress=ctx.report_progress if ctx else None,
+        )
 
     @mcp.tool(
         annotations=write_tool("Cancel flow runs", destructive=True, idempotent=True)
@@ -394,6 +403,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                 "cancelled."
             ),
         ] = True,
+        ctx: Context | None = None,
     ) -> CancelResult:
         """Cancel flow runs in the given states. DESTRUCTIVE when dry_run=false.
 
@@ -429,4 +439,12 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         planned = await bulk.plan_runs(
             api, flow_run_filter, FlowRunSort.EXPECTED_START_TIME_ASC, limit
         )
-        return await bulk.cancel(api, planned, flow_run_filter, total, limit, dry_run)
+        return await bulk.cancel(
+            api,
+            planned,
+            flow_run_filter,
+            total,
+            limit,
+            dry_run,
+            progress=ctx.report_progress if ctx else None,
+        )

@@ -1,0 +1,203 @@
+"""Bulk late-run cases run against every database the tests start.
+
+Each case takes the fixtures it needs as arguments, so that
+``test_bulk.py`` (SQLite) and ``test_bulk_postgres.py`` run the same checks
+against their own Prefect server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastmcp import Client
+
+from prefect_schedule_mcp.settings import Settings
+from tests.conftest import DeploymentFactory, call
+from tests.fault_proxy import CuttingProxy
+from tests.tools.test_runs import count_in, create_runs, hours_ago
+
+RUN_COUNT = 230
+FIELDS: dict[str, Any] = {
+    "parameters": {"x": 7},
+    "tags": ["bulk-case"],
+    "job_variables": {"env": {"CASE": "1"}},
+}
+
+
+async def late_runs(
+    prefect_client: Any, deployment_id: uuid.UUID, count: int = RUN_COUNT
+) -> list[uuid.UUID]:
+    """``count`` Late runs, newest first, a minute apart, with ``FIELDS``."""
+    times = hours_ago(*[1 + i / 60 for i in range(count)])
+    return await create_runs(prefect_client, deployment_id, times, **FIELDS)
+
+
+async def database_of(api_url: str, run_id: uuid.UUID) -> str:
+    """What the bulk engine decides the server's database is."""
+    from prefect_schedule_mcp.bulk.concurrency import detect_database
+    from prefect_schedule_mcp.prefect_api import PrefectAPI
+
+    api = PrefectAPI(Settings(), api_url=api_url)
+    try:
+        return await detect_database(api, run_id)
+    finally:
+        await api.aclose()
+
+
+@contextlib.asynccontextmanager
+async def faulty_client(api_url: str, allowed: int) -> AsyncIterator[Client[Any]]:
+    """An MCP client whose server reaches Prefect through a cutting proxy.
+
+    Prefect's client would retry a broken connection for about a minute;
+    with no retries the fault shows at once, which is what the test is about.
+    """
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    from prefect_schedule_mcp.server import build_server
+
+    port = urlsplit(api_url).port
+    assert port is not None
+    with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}):
+        async with CuttingProxy(port, allowed) as proxy:
+            server = build_server(Settings(), api_url=proxy.url)
+            async with Client(server) as client:
+                yield client
+            assert proxy.cut, "the proxy never cut: the fault did not happen"
+
+
+async def assert_runs_intact(
+    prefect_client: Any, run_ids: list[str], delay: dt.timedelta
+) -> None:
+    """Each run still exists, at expected start + delay, with its own fields."""
+    for run_id in run_ids:
+        run = await prefect_client.read_flow_run(uuid.UUID(run_id))
+        assert run.parameters == {"x": 7, "y": 2}
+        assert "bulk-case" in run.tags
+        assert run.job_variables == FIELDS["job_variables"]
+        assert run.next_scheduled_start_time == run.expected_start_time + delay
+
+
+async def reschedule_every_page(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    deployment_id, name = await make_deployment()
+    ids = await late_runs(prefect_client, deployment_id)
+    done = await call(
+        mcp_client,
+        "reschedule_late_flow_runs",
+        deployment=name,
+        delay="1d",
+        most_recent_n=30,
+        dry_run=False,
+    )
+    assert [r["id"] for r in done["rescheduled"]] == [str(i) for i in ids[:30]]
+    assert sorted(done["deleted"]) == sorted(str(i) for i in ids[30:])
+    assert done["failed"] == []
+    assert await count_in(prefect_client, deployment_id, ["Late"]) == 0
+    assert await count_in(prefect_client, deployment_id, ["Scheduled"]) == 30
+    await assert_runs_intact(
+        prefect_client, [r["id"] for r in done["rescheduled"]], dt.timedelta(days=1)
+    )
+
+
+async def reschedule_survives_a_fault(
+    api_url: str,
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+    allowed: int,
+) -> None:
+    """Cut the API after ``allowed`` changes; a second call finishes the job.
+
+    With 100 runs kept of 230, the first 100 changes are moves and the next
+    three are deletions of 50, 50 and 30 runs.
+    """
+    deployment_id, name = await make_deployment()
+    ids = {str(i) for i in await late_runs(prefect_client, deployment_id)}
+    arguments = {
+        "deployment": name,
+        "delay": "1d",
+        "most_recent_n": 100,
+        "dry_run": False,
+    }
+    async with faulty_client(api_url, allowed) as faulty:
+        first = await call(faulty, "reschedule_late_flow_runs", **arguments)
+    moved = {r["id"] for r in first["rescheduled"]}
+    deleted = set(first["deleted"])
+    failed = {f["id"] for f in first["failed"]}
+    assert len(moved) == min(allowed, 100)
+    assert len(deleted) == 50 * max(0, allowed - 100)
+    assert not moved & failed
+    assert moved | deleted | failed <= ids
+    assert any("unreachable" in w for w in first["warnings"])
+    # What the result says is what the server holds.
+    assert await count_in(prefect_client, deployment_id, ["Scheduled"]) == len(moved)
+    remaining = await count_in(prefect_client, deployment_id, ["Late"])
+    assert remaining == len(ids) - len(moved) - len(deleted)
+
+    second = await call(mcp_client, "reschedule_late_flow_runs", **arguments)
+    assert second["failed"] == []
+    moved |= {r["id"] for r in second["rescheduled"]}
+    assert len(moved) == 100
+    assert not deleted & set(second["deleted"])
+    deleted |= set(second["deleted"])
+    assert moved | deleted == ids
+    assert not moved & deleted
+    assert await count_in(prefect_client, deployment_id, ["Late"]) == 0
+    assert await count_in(prefect_client, deployment_id, ["Scheduled"]) == 100
+    total = await prefect_client.count_flow_runs(
+        flow_run_filter=_of_deployment(deployment_id)
+    )
+    assert total == 100
+    await assert_runs_intact(prefect_client, sorted(moved), dt.timedelta(days=1))
+
+
+async def cancel_survives_a_fault(
+    api_url: str,
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+    allowed: int,
+) -> None:
+    """Cut the API after ``allowed`` cancel calls of 50; a second call finishes."""
+    deployment_id, name = await make_deployment()
+    ids = {str(i) for i in await late_runs(prefect_client, deployment_id)}
+    arguments = {"states": ["Late"], "deployment": name, "dry_run": False}
+    async with faulty_client(api_url, allowed) as faulty:
+        first = await call(faulty, "cancel_flow_runs", **arguments)
+    cancelled = {r["id"] for r in first["cancelled"]}
+    failed = {f["id"] for f in first["failed"]}
+    assert len(cancelled) == 50 * allowed
+    assert cancelled | failed == ids
+    assert not cancelled & failed
+    assert any("unreachable" in w for w in first["warnings"])
+    assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == len(
+        cancelled
+    )
+    for run_id in failed:
+        run = await prefect_client.read_flow_run(uuid.UUID(run_id))
+        assert run.state.name == "Late"
+
+    second = await call(mcp_client, "cancel_flow_runs", **arguments)
+    assert second["failed"] == []
+    assert {r["id"] for r in second["cancelled"]} == failed
+    assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == len(ids)
+    total = await prefect_client.count_flow_runs(
+        flow_run_filter=_of_deployment(deployment_id)
+    )
+    assert total == len(ids)
+    for run_id in sorted(ids)[:20]:
+        run = await prefect_client.read_flow_run(uuid.UUID(run_id))
+        assert run.parameters == {"x": 7, "y": 2}
+        assert "bulk-case" in run.tags
+
+
+def _of_deployment(deployment_id: uuid.UUID) -> Any:
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
+
+    return FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
