@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from prefect_schedule_mcp import __version__
@@ -57,6 +58,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> None:
+    # FastMCP keeps session state in py-key-value, which type-checks its own
+    # calls at run time unless told not to; the checks cost start-up time and
+    # only ever warn.
+    os.environ.setdefault("PY_KEY_VALUE_DISABLE_BEARTYPE", "true")
     if args.transport == "http":
         from prefect_schedule_mcp.serving import serve_http
 

@@ -6,7 +6,8 @@ server when none is configured), resolves deployment references exactly,
 pages through flow runs, wraps the bulk endpoints the client does not, and
 translates every Prefect and HTTP failure into the project's errors.
 
-Prefect is imported lazily: listing tools must not pay for it.
+Prefect is imported lazily, in the background once the tools are listed
+(:mod:`.preload`): listing tools must not pay for it.
 """
 
 from __future__ import annotations
@@ -19,18 +20,17 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from prefect_schedule_mcp.embedded import EmbeddedPrefectServer
 from prefect_schedule_mcp.errors import (
     Ambiguous,
-    Conflict,
     InvalidInput,
     NotFound,
     PrefectUnavailable,
     ScheduleToolError,
     suggestion,
 )
+from prefect_schedule_mcp.prefect_errors import translate_error
+from prefect_schedule_mcp.preload import PrefectPreload
 from prefect_schedule_mcp.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,11 +48,6 @@ PAGE_SIZE = 200
 BULK_LIMIT = 50
 # How many deployments to read when suggesting names for a miss.
 SUGGESTION_SCAN_LIMIT = 200
-HTTP_CONFLICT = 409
-HTTP_UNPROCESSABLE = 422
-HTTP_UNAUTHORIZED = 401
-HTTP_FORBIDDEN = 403
-HTTP_NOT_FOUND = 404
 
 
 @dataclass(frozen=True)
@@ -79,6 +74,7 @@ class PrefectAPI:
         self._embedded: EmbeddedPrefectServer | None = None
         self._lock = asyncio.Lock()
         self._flow_names: dict[uuid.UUID, str] = {}
+        self.preload = PrefectPreload()
 
     @property
     def api_url(self) -> str:
@@ -94,6 +90,7 @@ class PrefectAPI:
         return self._client
 
     async def _connect(self) -> PrefectClient:
+        await self.preload.wait()
         from prefect.client.orchestration import PrefectClient
         from prefect.settings import get_current_settings
 
@@ -146,54 +143,8 @@ class PrefectAPI:
             raise self.translate(e, what) from e
 
     def translate(self, error: Exception, what: str) -> ScheduleToolError:
-        from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-        url = self.api_url
-        if isinstance(error, ObjectNotFound):
-            return NotFound(f"{what}: the Prefect API at {url} has no such object.")
-        if isinstance(error, ObjectAlreadyExists):
-            return Conflict(f"{what}: it already exists on the Prefect server.")
-        if isinstance(error, httpx.TimeoutException):
-            return PrefectUnavailable(
-                f"{what}: the Prefect API at {url} did not answer in time "
-                f"({self.settings.request_timeout:.0f} s a request). Check that the "
-                "server is up and not overloaded, or raise "
-                "PREFECT_SCHEDULE_MCP_REQUEST_TIMEOUT."
-            )
-        if isinstance(error, httpx.TransportError):
-            return PrefectUnavailable(
-                f"{what}: cannot reach the Prefect API at {url} ({error!r}). Check "
-                "PREFECT_API_URL, that the Prefect server is running, and the network "
-                "between here and it."
-            )
-        if isinstance(error, httpx.HTTPStatusError):
-            return self._translate_status(error, what)
-        return ScheduleToolError(f"{what} failed: {type(error).__name__}: {error}")
-
-    def _translate_status(
-        self, error: httpx.HTTPStatusError, what: str
-    ) -> ScheduleToolError:
-        code = error.response.status_code
-        detail = _response_detail(error.response)
-        url = self.api_url
-        if code in (HTTP_UNAUTHORIZED, HTTP_FORBIDDEN):
-            return PrefectUnavailable(
-                f"{what}: the Prefect API at {url} refused our credentials "
-                f"(HTTP {code}). Check PREFECT_API_KEY (Prefect Cloud) or "
-                "PREFECT_API_AUTH_STRING (self-hosted basic auth)."
-            )
-        if code == HTTP_NOT_FOUND:
-            return NotFound(f"{what}: not found on the Prefect API at {url}. {detail}")
-        if code == HTTP_CONFLICT:
-            return Conflict(f"{what}: the Prefect server refused it: {detail}")
-        if code == HTTP_UNPROCESSABLE:
-            return InvalidInput(what, "request", f"the Prefect server said: {detail}")
-        if code >= httpx.codes.INTERNAL_SERVER_ERROR:
-            return PrefectUnavailable(
-                f"{what}: the Prefect API at {url} failed with HTTP {code}: {detail}. "
-                "It may be overloaded (on SQLite: 'database is locked'); try again."
-            )
-        return ScheduleToolError(f"{what}: HTTP {code} from {url}: {detail}")
+        """The tool error for a Prefect or HTTP failure of ``what``."""
+        return translate_error(error, what, self.api_url, self.settings.request_timeout)
 
     # -- deployments ------------------------------------------------------------
 
@@ -265,7 +216,14 @@ class PrefectAPI:
         return sorted(found, key=lambda d: d.name)[:limit]
 
     async def resolve_deployment(self, reference: str) -> Deployment:
-        """Exactly one deployment for an id, a ``flow/deployment`` or a bare name."""
+        """Exactly one deployment for an id, a ``flow/deployment`` or a bare name.
+
+        One request for an id or a full name, whose answer carries the
+        deployment's schedules; flow names are read once a session. Nothing
+        about the deployment is cached: each call sees it as it is now, and a
+        bare name is searched each time, since another deployment may take the
+        same name at any moment and make it ambiguous.
+        """
         from prefect.client.schemas.filters import (
             DeploymentFilter,
             DeploymentFilterName,
@@ -303,6 +261,8 @@ class PrefectAPI:
                     raw = await client.read_deployment_by_name(reference)
             except (NotFound, ObjectNotFound) as e:
                 raise await self._not_found(reference) from e
+            # Matched exactly, so the reference names the flow too.
+            self._flow_names.setdefault(raw.flow_id, reference.split("/", 1)[0])
             return (await self._named([raw]))[0]
 
         async with self.calling(f"Looking up deployment {reference!r}"):
@@ -376,13 +336,3 @@ class PrefectAPI:
         async with self.calling(what):
             response = await client.request("POST", path, json=payload)  # type: ignore[arg-type]
         return response.json()
-
-
-def _response_detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:500]
-    if isinstance(body, dict) and "detail" in body:
-        return str(body["detail"])[:500]
-    return str(body)[:500]

@@ -40,7 +40,8 @@ class ErrorBoundary(Middleware):
     """Turns every failure of a tool into a tool error, and logs each call.
 
     A call that outlives ``call_timeout`` (a hanging Prefect API, say) is
-    cancelled and reported; the server keeps serving other calls.
+    cancelled and reported; the server keeps serving other calls. Once the
+    tools are listed, it starts importing Prefect in the background.
     """
 
     def __init__(self, api: PrefectAPI, call_timeout: float) -> None:
@@ -87,6 +88,15 @@ class ErrorBoundary(Middleware):
                 outcome,
                 (time.perf_counter() - started) * 1000,
             )
+
+    async def on_list_tools(
+        self, context: MiddlewareContext[Any], call_next: Any
+    ) -> Any:
+        tools = await call_next(context)
+        # The client has what it needs to start; now load Prefect for the
+        # first call, in the background (see preload.py).
+        self.api.preload.start_soon()
+        return tools
 
 
 def build_server(

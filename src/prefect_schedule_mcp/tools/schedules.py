@@ -132,6 +132,11 @@ def existing_schedule_info(
     )
 
 
+def run_times(spec: ScheduleSpec, start: dt.datetime, count: int) -> list[str]:
+    """The next ``count`` run times at or after ``start``, in the schedule's zone."""
+    return [format_time(run, spec.timezone) for run in next_runs(spec, start, count)]
+
+
 def preview_times(spec: ScheduleSpec, count: int) -> tuple[list[str], list[str]]:
     """The next ``count`` run times from now, formatted, with their warnings."""
     start = utc_now()
@@ -230,6 +235,8 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         times are the ones Prefect's scheduler will create, in the schedule's
         time zone; `warnings` names DST changes that skip or move runs.
         Example: cron='0 9 * * 1-5', timezone='America/New_York'."""
+        # Previews use Prefect's schedule classes: import them off the loop.
+        await api.preload.wait()
         spec = build_spec(
             cron=cron,
             interval=interval,
@@ -263,16 +270,15 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         """A deployment's schedules: id, slug, active, type, definition, time
         zone, a description, parameter overrides, and the next run times of
         active schedules (none while the schedule or the deployment is paused)."""
+        # The deployment as read carries its schedules: one request in all.
         found = await api.resolve_deployment(deployment)
-        client = await api.client()
-        async with api.calling(f"Reading the schedules of {found.name!r}"):
-            schedules = await client.read_deployment_schedules(found.id)
+        start = utc_now()
         infos = []
-        for schedule in schedules:
+        for schedule in found.raw.schedules or []:
             runs: list[str] = []
             if schedule.active and not found.raw.paused and next_runs:
                 spec = spec_from_prefect(schedule.schedule)
-                runs, _ = preview_times(spec, next_runs)
+                runs = run_times(spec, start, next_runs)
             infos.append(existing_schedule_info(schedule, runs))
         return DeploymentSchedules(
             deployment=DeploymentState(
