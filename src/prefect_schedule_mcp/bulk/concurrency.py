@@ -2,8 +2,9 @@
 
 A SQLite-backed Prefect server serializes every write: calls in flight at
 once only wait on each other's locks (and fail with "database is locked"),
-so one at a time is fastest. A PostgreSQL-backed server handles a few
-writes at once. The defaults below come from the benchmark
+so one at a time is fastest. A PostgreSQL-backed server takes bulk deletes
+two at a time; state changes, which the server orchestrates one run at a
+time in Python, gain nothing from more. The defaults below come from the benchmark
 (``bench/late_runs_bench.py --sweep``); the README lists its figures.
 
 The database is found out once per API, by the first of:
@@ -32,9 +33,9 @@ Operation = Literal["move", "cancel", "delete"]
 
 CONCURRENCY: dict[Database, dict[Operation, int]] = {
     "sqlite": {"move": 1, "cancel": 1, "delete": 1},
-    "postgresql": {"move": 4, "cancel": 2, "delete": 2},
-    # Between the two: never far from the best on either.
-    "unknown": {"move": 2, "cancel": 1, "delete": 1},
+    "postgresql": {"move": 1, "cancel": 1, "delete": 2},
+    # One at a time is never far from the best on either database.
+    "unknown": {"move": 1, "cancel": 1, "delete": 1},
 }
 
 _known: dict[str, Database] = {}
