@@ -109,7 +109,13 @@ def build_server(
     ``auth`` guards the HTTP transport (stdio needs none: its peer is the
     process that started it).
     """
-    from prefect_schedule_mcp.tools import deployments, manage, runs, schedules
+    from prefect_schedule_mcp.tools import (
+        deployments,
+        manage,
+        one_time,
+        runs,
+        schedules,
+    )
 
     settings = settings or Settings.from_env()
     api = PrefectAPI(settings, api_url=api_url)
@@ -130,7 +136,7 @@ def build_server(
         middleware=[ErrorBoundary(api, settings.call_timeout)],
         mask_error_details=False,
     )
-    for family in (deployments, schedules, manage, runs):
+    for family in (deployments, schedules, manage, one_time, runs):
         family.register(mcp, api, read_only=settings.read_only)
     if settings.read_only:
         logger.info("Read-only mode: tools that change Prefect are not offered")

@@ -52,7 +52,7 @@ DeploymentArg = Annotated[
     str,
     Field(
         description="Deployment id, 'flow name/deployment name', or a deployment "
-        "name that is unique."
+        "name that is unique. list_deployments shows them."
     ),
 ]
 Slug = Annotated[
@@ -65,4 +65,11 @@ Parameters = Annotated[
 ]
 DryRun = Annotated[
     bool, Field(description="true: show what would be created and change nothing.")
+]
+Duration = Annotated[
+    str | float,
+    Field(
+        description="ISO 8601 ('PT30M', 'P1DT2H'), short form ('90s', '30m', "
+        "'2h30m', '1d') or a number of seconds."
+    ),
 ]
