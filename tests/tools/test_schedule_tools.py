@@ -13,6 +13,7 @@ from tests.conftest import DeploymentFactory, call, call_error
 
 POLL_SECONDS = 0.5
 REFILL_DEADLINE = 60.0
+PAGE = 200
 
 
 async def test_preview_weekday_cron_across_dst(mcp_client: Client[Any]) -> None:
@@ -324,13 +325,22 @@ async def _runs_by_schedule(
         FlowRunFilter,
         FlowRunFilterDeploymentId,
     )
+    from prefect.client.schemas.sorting import FlowRunSort
 
-    runs = await prefect_client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(
-            deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id])
-        ),
-        limit=200,
-    )
+    # Second-scale schedules make hundreds of runs: read every page.
+    runs: list[Any] = []
+    while True:
+        page = await prefect_client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id])
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=PAGE,
+            offset=len(runs),
+        )
+        runs.extend(page)
+        if len(page) < PAGE:
+            break
     grouped: dict[str, list[Any]] = {}
     for run in runs:
         key = run.created_by.display_value if run.created_by else "manual"

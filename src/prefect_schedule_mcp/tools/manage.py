@@ -54,6 +54,7 @@ from prefect_schedule_mcp.tools.side_effects import (
     cancel_past_due,
     classify_runs,
     pending_auto_runs,
+    reconcile,
 )
 
 if TYPE_CHECKING:
@@ -301,6 +302,10 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                         parameters=overrides,
                         slug=new_slug if new_slug != target.slug else None,
                     )
+        if not dry_run:
+            # A run can cross "now" between the plan and the change: report
+            # what the server actually did, not what was predicted.
+            await reconcile(api, found, affected)
         to_cancel = [a for a in affected if a.outcome == "cancelled"]
         if to_cancel and not dry_run:
             warnings.extend(await cancel_past_due(api, to_cancel))

@@ -142,3 +142,15 @@ async def cancel_past_due(api: PrefectAPI, runs: list[AffectedRun]) -> list[str]
                 "before the change (a worker may have picked it up)."
             )
     return notes
+
+
+async def reconcile(
+    api: PrefectAPI, deployment: Deployment, affected: list[AffectedRun]
+) -> None:
+    """Correct predicted outcomes with the runs that exist after the change."""
+    present = {str(run.id) for run in await pending_auto_runs(api, deployment)}
+    for run in affected:
+        if run.outcome == "removed" and run.id in present:
+            run.outcome = "kept"
+        elif run.outcome != "removed" and run.id not in present:
+            run.outcome = "removed"
