@@ -205,8 +205,9 @@ async def direct_read_ms(client: PrefectClient) -> float:
     return await median_ms(read, WARM_CALLS)
 
 
-async def seed(api_url: str) -> None:
-    """One deployment with a cron, an interval and an rrule schedule."""
+async def seed(api_url: str, others: int) -> None:
+    """One deployment with a cron, an interval and an rrule schedule, and
+    ``others`` more deployments of another flow with a daily cron each."""
     from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.actions import DeploymentScheduleCreate
     from prefect.client.schemas.schedules import (
@@ -228,6 +229,14 @@ async def seed(api_url: str) -> None:
             deployment_id,
             [DeploymentScheduleCreate(schedule=s, active=True) for s in schedules],
         )
+        for number in range(others):
+            other_id = await sandbox.create_deployment(
+                client, f"{FLOW}-other", f"{DEPLOYMENT}-{number + 1}"
+            )
+            daily = CronSchedule(cron=f"{number % 60} 6 * * *", timezone="UTC")
+            await client.create_deployment_schedules(
+                other_id, [DeploymentScheduleCreate(schedule=daily, active=True)]
+            )
 
 
 def median(values: list[float]) -> float:
@@ -287,13 +296,14 @@ def report(ours: Samples, official: Samples, direct: list[float]) -> None:
         print(f"  [{'met' if met else 'MISSED'}] {text}")
 
 
-async def run(rounds: int) -> None:
+async def run(rounds: int, others: int) -> None:
     from prefect_schedule_mcp.embedded import EmbeddedPrefectServer
 
     prefect_server = EmbeddedPrefectServer(home=BENCH_HOME / "server")
     api_url = await prefect_server.start()
     try:
-        await seed(api_url)
+        await seed(api_url, others)
+        print(f"Prefect server at {api_url}: {1 + others} deployment(s)", flush=True)
         base_env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", ""),
@@ -340,12 +350,18 @@ async def run(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument(
+        "--other-deployments",
+        type=int,
+        default=0,
+        help="more deployments on the Prefect server besides the one read",
+    )
     args, _ = parser.parse_known_args()
     if not Path("/proc/self/status").exists():
         raise SystemExit("This benchmark reads /proc for peak memory: run it on Linux.")
     ensure_official()
     began = time.perf_counter()
-    asyncio.run(run(args.rounds))
+    asyncio.run(run(args.rounds, args.other_deployments))
     print(f"\n({args.rounds} rounds in {time.perf_counter() - began:.0f} s)")
 
 

@@ -6,6 +6,7 @@ Prefect is imported inside the functions: importing this module is cheap.
 from __future__ import annotations
 
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
 
 from prefect_schedule_mcp.errors import InvalidInput
@@ -83,24 +84,18 @@ def to_prefect_schedule(spec: ScheduleSpec) -> Any:
     """
     from prefect.client.schemas import schedules
 
-    d = spec.definition
-    if spec.kind == "cron":
-        return schedules.CronSchedule(
-            cron=d["cron"], timezone=d["timezone"], day_or=d["day_or"]
-        )
-    if spec.kind == "interval":
-        return schedules.IntervalSchedule(
-            interval=timedelta(seconds=d["interval"]),
-            anchor_date=d["anchor_date"],
-            timezone=d["timezone"],
-        )
-    return schedules.RRuleSchedule(rrule=d["rrule"], timezone=d["timezone"])
+    return _schedule_object(schedules, spec)
 
 
 def server_schedule(spec: ScheduleSpec) -> Any:
     """The Prefect *server* schema object the scheduler service will use."""
     from prefect.server.schemas import schedules
 
+    return _schedule_object(schedules, spec)
+
+
+def _schedule_object(schedules: ModuleType, spec: ScheduleSpec) -> Any:
+    """``spec`` as an object of the schedule classes of ``schedules``."""
     d = spec.definition
     if spec.kind == "cron":
         return schedules.CronSchedule(
