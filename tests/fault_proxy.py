@@ -4,9 +4,10 @@ It sits between the MCP server and a real Prefect server and forwards
 HTTP/1.1 traffic untouched. It reads just enough of each request (the
 request line, the headers, a ``Content-Length`` body) to count the requests
 that change something; once ``allowed`` of them have gone through, it cuts:
-the next request is not forwarded, its connection is closed, and every
-later connection is closed on arrival. This is the one thing the tests
-simulate: a network that goes away. The Prefect server stays real.
+the next request is not forwarded (or, with ``lose_answer``, forwarded and
+its answer dropped), its connection is closed, and every later connection is
+closed on arrival. This is the one thing the tests simulate: a network that
+goes away. The Prefect server stays real.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ class CuttingProxy:
         upstream_port: int,
         allowed: int,
         counts: Callable[[bytes], bool] = is_change,
+        lose_answer: bool = False,
     ) -> None:
         self.upstream_port = upstream_port
         self.allowed = allowed
         self.counts = counts
+        self.lose_answer = lose_answer
         self.forwarded = 0
         self.cut = False
         self._server: asyncio.Server | None = None
@@ -92,6 +95,13 @@ class CuttingProxy:
                     if self.forwarded >= self.allowed:
                         self.cut = True
                         logger.info("Cutting the connection after %s", self.allowed)
+                        if self.lose_answer:
+                            answers.cancel()
+                            await asyncio.gather(answers, return_exceptions=True)
+                            upstream_writer.write(request)
+                            await upstream_writer.drain()
+                            # The server answers once it has applied the change.
+                            await upstream_reader.read(1)
                         break
                     self.forwarded += 1
                 upstream_writer.write(request)

@@ -50,7 +50,9 @@ async def database_of(api_url: str, run_id: uuid.UUID) -> str:
 
 
 @contextlib.asynccontextmanager
-async def faulty_client(api_url: str, allowed: int) -> AsyncIterator[Client[Any]]:
+async def faulty_client(
+    api_url: str, allowed: int, lose_answer: bool = False
+) -> AsyncIterator[Client[Any]]:
     """An MCP client whose server reaches Prefect through a cutting proxy.
 
     Prefect's client would retry a broken connection for about a minute;
@@ -63,7 +65,7 @@ async def faulty_client(api_url: str, allowed: int) -> AsyncIterator[Client[Any]
     port = urlsplit(api_url).port
     assert port is not None
     with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}):
-        async with CuttingProxy(port, allowed) as proxy:
+        async with CuttingProxy(port, allowed, lose_answer=lose_answer) as proxy:
             server = build_server(Settings(), api_url=proxy.url)
             async with Client(server) as client:
                 yield client
@@ -195,6 +197,50 @@ async def cancel_survives_a_fault(
         run = await prefect_client.read_flow_run(uuid.UUID(run_id))
         assert run.parameters == {"x": 7, "y": 2}
         assert "bulk-case" in run.tags
+
+
+async def cancel_with_a_lost_answer(
+    api_url: str,
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+) -> None:
+    """The third cancel call of 50 is applied but its answer is lost.
+
+    Its runs are reported failed with an unknown outcome, not as unchanged;
+    a second call cancels the rest and touches none of them twice.
+    """
+    deployment_id, name = await make_deployment()
+    ids = {str(i) for i in await late_runs(prefect_client, deployment_id)}
+    arguments = {"states": ["Late"], "deployment": name, "dry_run": False}
+    async with faulty_client(api_url, 2, lose_answer=True) as faulty:
+        first = await call(faulty, "cancel_flow_runs", **arguments)
+    cancelled = {r["id"] for r in first["cancelled"]}
+    assert len(cancelled) == 100
+    unknown = {f["id"] for f in first["failed"] if "may have changed" in f["error"]}
+    untouched = {f["id"] for f in first["failed"]} - unknown
+    assert len(unknown) == 50
+    assert len(untouched) == len(ids) - 150
+    assert cancelled | unknown | untouched == ids
+    [warning] = [w for w in first["warnings"] if "unreachable" in w]
+    assert f"{len(untouched)} were left unchanged" in warning
+    assert "50 were in a request that got no answer" in warning
+    # The lost answer's runs were cancelled on the server; the others were not.
+    for run_id in sorted(unknown)[:10]:
+        run = await prefect_client.read_flow_run(uuid.UUID(run_id))
+        assert run.state.type.value == "CANCELLED"
+    for run_id in sorted(untouched)[:10]:
+        run = await prefect_client.read_flow_run(uuid.UUID(run_id))
+        assert run.state.name == "Late"
+
+    second = await call(mcp_client, "cancel_flow_runs", **arguments)
+    assert second["failed"] == []
+    assert {r["id"] for r in second["cancelled"]} == untouched
+    assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == len(ids)
+    total = await prefect_client.count_flow_runs(
+        flow_run_filter=_of_deployment(deployment_id)
+    )
+    assert total == len(ids)
 
 
 def _of_deployment(deployment_id: uuid.UUID) -> Any:

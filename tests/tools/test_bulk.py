@@ -55,6 +55,17 @@ async def test_cancel_survives_a_network_fault(
     )
 
 
+async def test_cancel_with_a_lost_answer_reports_an_unknown_outcome(
+    prefect_api_url: str,
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+) -> None:
+    await bulk_cases.cancel_with_a_lost_answer(
+        prefect_api_url, mcp_client, make_deployment, prefect_client
+    )
+
+
 async def test_bulk_calls_report_progress_and_log_each_page(
     mcp_client: Client[Any],
     make_deployment: DeploymentFactory,

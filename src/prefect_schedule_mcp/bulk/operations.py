@@ -121,6 +121,17 @@ async def plan_reschedule(
     )
 
 
+def _left(outcome: BulkOutcome, verb: str) -> str:
+    """How many failed runs are untouched, and how many may have changed."""
+    text = f"{outcome.unchanged} were left unchanged"
+    if outcome.unknown:
+        text += (
+            f"; {len(outcome.unknown)} were in a request that got no answer and "
+            f"may or may not have been {verb}"
+        )
+    return text + " (see `failed`)"
+
+
 def _failed(outcome: BulkOutcome) -> list[FailedRun]:
     return [
         FailedRun(id=str(run_id), error=error)
@@ -190,8 +201,8 @@ async def reschedule(
     if moved.halted:
         warnings.append(
             f"The Prefect API became unreachable part-way: {len(moved.done)} run(s) "
-            f"were rescheduled, {len(moved.failed)} were left unchanged (see "
-            f"`failed`), and none of the {len(deletions)} other runs was deleted. "
+            f"were rescheduled, {_left(moved, 'rescheduled')}, and none of the "
+            f"{len(deletions)} other runs was deleted. "
             "Call again once the API is back to finish: runs already moved are "
             "not moved twice."
         )
@@ -213,8 +224,8 @@ async def reschedule(
         if deleted.halted:
             warnings.append(
                 "The Prefect API became unreachable part-way through the deletions: "
-                f"{len(deleted.done)} run(s) were deleted and {len(deleted.failed)} "
-                "were left in place (see `failed`). Call again to finish."
+                f"{len(deleted.done)} run(s) were deleted and "
+                f"{_left(deleted, 'deleted')}. Call again to finish."
             )
         if deleted.skipped:
             kept = [run for run in deletions if run.id in set(deleted.skipped)]
@@ -291,8 +302,8 @@ async def cancel(
     if outcome.halted:
         warnings.append(
             f"The Prefect API became unreachable part-way: {len(outcome.done)} run(s) "
-            f"were cancelled and {len(outcome.failed)} were left unchanged (see "
-            "`failed`). Call again once the API is back to cancel the rest."
+            f"were cancelled and {_left(outcome, 'cancelled')}. Call again once "
+            "the API is back to cancel the rest."
         )
     if outcome.skipped:
         warnings.append(

@@ -8,7 +8,9 @@ runner makes them a few at a time, in pages of runs, and:
   with a bounded, doubling back-off;
 - stops at the first call that cannot reach the Prefect API at all, because
   every later call would fail the same way after the client's own retries.
-  The runs of the calls not made are reported as failed and untouched;
+  The runs of the calls not made are reported as failed and untouched; those
+  of a call whose request went out but got no answer are reported as failed
+  with an unknown outcome, since the server may have applied it;
 - logs one INFO line per page and reports progress after every call.
 """
 
@@ -50,8 +52,16 @@ class BulkOutcome:
     """Runs the server refused or that could not be reached, with the reason."""
     skipped: list[uuid.UUID] = field(default_factory=list)
     """Runs that no longer matched the plan's states; left alone."""
+    unknown: set[uuid.UUID] = field(default_factory=set)
+    """Failed runs whose request was sent but got no answer: they may have
+    changed on the server."""
     halted: str | None = None
     """Why the apply phase stopped early (the Prefect API became unreachable)."""
+
+    @property
+    def unchanged(self) -> int:
+        """Failed runs that certainly did not change."""
+        return len(self.failed) - len(self.unknown)
 
 
 class TransientFailure(ScheduleToolError):
@@ -76,6 +86,23 @@ def is_unreachable(error: BaseException) -> bool:
     """Whether a failed call could not talk to the Prefect API at all."""
     cause = error.__cause__ if isinstance(error, ScheduleToolError) else error
     return isinstance(cause, httpx.TransportError)
+
+
+def may_have_applied(error: BaseException) -> bool:
+    """Whether a call that could not talk to the API may still have been applied.
+
+    Only a failure to connect proves the request never reached the server; a
+    connection lost later may have lost just the answer.
+    """
+    cause = error.__cause__ if isinstance(error, ScheduleToolError) else error
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+UNKNOWN_OUTCOME = (
+    " The request may have reached the Prefect server before the connection "
+    "failed, so this run may have changed: list_flow_runs shows its state, and "
+    "calling again finishes the job without changing a run twice."
+)
 
 
 async def with_retries(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
@@ -159,12 +186,15 @@ class Runner:
                 except ScheduleToolError as e:
                     # Runs the server answered for before the failure keep
                     # that answer; only the others failed.
-                    self.outcome.failed.update(
-                        {i: str(e) for i in call.run_ids if self._open(i)}
-                    )
+                    open_ids = [i for i in call.run_ids if self._open(i)]
+                    reason = str(e)
                     if is_unreachable(e):
                         self.outcome.halted = str(e)
                         logger.warning("Stopping the bulk change: %s", e)
+                        if may_have_applied(e):
+                            reason += UNKNOWN_OUTCOME
+                            self.outcome.unknown.update(open_ids)
+                    self.outcome.failed.update(dict.fromkeys(open_ids, reason))
             else:
                 reason = (
                     "not attempted (left unchanged): the Prefect API became "
