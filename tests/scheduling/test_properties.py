@@ -5,7 +5,9 @@ in Lord Howe, midnight changes in Sao Paulo until 2019, none in Kolkata), with
 start times near transitions, three things are checked:
 
 1. ``next_runs`` gives the same instants as Prefect's *server* class built from
-   the JSON that would be sent (so the preview is what the scheduler creates).
+   the JSON that would be sent (so the preview is what the scheduler creates),
+   also for a later start that ``next_runs`` answers from the window of runs
+   it kept from the first call.
 2. The definition means what the user asked, against an independent
    computation: cronsim on wall times plus zoneinfo with the stated gap/fold
    rule (gap: forward by its length; fold: first occurrence) for crons;
@@ -144,6 +146,15 @@ def _check_prefect(spec: ScheduleSpec, start: datetime) -> list[datetime]:
     return ours
 
 
+LATER = st.integers(0, 3 * 24 * 60)
+
+
+def _check_later(spec: ScheduleSpec, start: datetime, minutes: int) -> None:
+    """(1) again for a later start, after ``start`` has filled the window."""
+    _check_prefect(spec, start + timedelta(minutes=minutes, seconds=minutes % 7))
+    compared["later-start"] += 1
+
+
 # --- crons ---------------------------------------------------------------
 
 MINUTES = ["0", "30", "15", "*/15", "5,45", "*/20"]
@@ -185,9 +196,13 @@ def _cron_oracle(cron: str, day_or: bool, zone: str, start: datetime) -> list[da
         *(st.sampled_from(f) for f in (MINUTES, HOURS, DOMS, MONTHS, DOWS))
     ),
     day_or=st.sampled_from([None, True, False]),
+    later=LATER,
 )
 def test_cron_property(
-    zs: tuple[str, datetime], fields: tuple[str, ...], day_or: bool | None
+    zs: tuple[str, datetime],
+    fields: tuple[str, ...],
+    day_or: bool | None,
+    later: int,
 ) -> None:
     zone, start = zs
     cron = " ".join(fields)
@@ -199,6 +214,7 @@ def test_cron_property(
     expected = _cron_oracle(cron, day_or is not False, zone, start)
     assert ours == expected, (cron, zone, start)
     compared["cron"] += 1
+    _check_later(spec, start, later)
 
 
 # --- intervals -----------------------------------------------------------
@@ -264,9 +280,14 @@ def _in_gap_on_some_day(wall: datetime, runs: list[datetime], zone: ZoneInfo) ->
     seconds=st.sampled_from(INTERVALS),
     anchor_shift=st.integers(-30 * 24 * 60, 30 * 24 * 60),
     naive=st.booleans(),
+    later=LATER,
 )
 def test_interval_property(
-    zs: tuple[str, datetime], seconds: int, anchor_shift: int, naive: bool
+    zs: tuple[str, datetime],
+    seconds: int,
+    anchor_shift: int,
+    naive: bool,
+    later: int,
 ) -> None:
     zone, start = zs
     anchor_instant = (start + timedelta(minutes=anchor_shift)).replace(second=0)
@@ -292,8 +313,12 @@ def test_interval_property(
         k = (
             start.astimezone(ZoneInfo(zone)).replace(tzinfo=None) - wall
         ).days // days - 2
+        # The anchor itself is a run, also in the second pass of a fold;
+        # the other days take its wall time by the stated rule.
         candidates = (
-            _wall_rule(wall + timedelta(days=(k + i) * days), zone)
+            anchor.astimezone(UTC)
+            if k + i == 0
+            else _wall_rule(wall + timedelta(days=(k + i) * days), zone)
             for i in range(COUNT + 6)
         )
         expected = [c for c in candidates if c >= start][:COUNT]
@@ -303,6 +328,7 @@ def test_interval_property(
         assert kind != "unknown", (seconds, anchor_text, zone, start, ours, expected)
         compared[kind] += 1
     compared["interval"] += 1
+    _check_later(spec, start, later)
 
 
 # --- rrules --------------------------------------------------------------
@@ -380,8 +406,8 @@ def _rrule_oracle(
 
 
 @SETTINGS
-@given(case=rrule_texts())
-def test_rrule_property(case: tuple[str, str, datetime]) -> None:
+@given(case=rrule_texts(), later=LATER)
+def test_rrule_property(case: tuple[str, str, datetime], later: int) -> None:
     text, zone, start = case
     spec = normalize_rrule(text)
     assert spec.timezone == zone
@@ -394,3 +420,4 @@ def test_rrule_property(case: tuple[str, str, datetime]) -> None:
         assert ours == backward, (text, start, ours, expected)
         compared["rrule-gap-backward"] += 1
     compared["rrule"] += 1
+    _check_later(spec, start, later)

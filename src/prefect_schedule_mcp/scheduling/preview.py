@@ -7,11 +7,24 @@ it creates runs (``prefect.server.models.deployments``). Its results are at or
 after ``start``. Note that the server's rules depend on the Python version the
 server runs (intervals use pendulum before 3.13 and whenever from 3.13); the
 preview uses this process's Python.
+
+Computing run times can be slow: an rrule without DTSTART is walked from
+Prefect's 2020-01-01 anchor on every call. Each computation of a cron or an
+rrule is therefore kept as a window (its first runs at or after some instant)
+that later calls for the same definition and a later start reuse, as long as
+the runs they need lie inside it. Prefect's cron and rrule classes give the
+same runs after an instant whatever start they were asked from (the property
+tests check it), so a window stays true; it is only too short or too early,
+and then recomputed.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -27,6 +40,25 @@ from prefect_schedule_mcp.scheduling.times import (
 logger = logging.getLogger(__name__)
 
 MAX_PREVIEW_RUNS = 1000
+# Runs one computation keeps for later calls, and how many schedules are kept.
+WINDOW_RUNS = 50
+WINDOW_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Every run of a schedule from ``start`` up to ``runs[-1]``, in UTC.
+
+    ``ended``: the schedule has no runs after ``runs[-1]`` (or none at all).
+    """
+
+    start: datetime
+    runs: list[datetime]
+    ended: bool
+
+
+_windows: OrderedDict[tuple[object, ...], _Window] = OrderedDict()
+_windows_lock = threading.Lock()
 
 
 def next_runs(
@@ -50,9 +82,44 @@ def next_runs(
         raise InvalidInput(
             "count", count, "is out of range.", f"Give 1 to {MAX_PREVIEW_RUNS}."
         )
-    start = _start(spec, start_after)
-    schedule = server_schedule(spec)
+    start = _start(spec, start_after).astimezone(UTC)
     zone = ZoneInfo(spec.timezone)
+    if spec.kind == "interval" or count > WINDOW_RUNS:
+        # Computed as asked. Intervals are cheap, and Prefect's interval
+        # class (Python < 3.13) yields different runs around a DST fold for
+        # different starts, so a window from an earlier start could disagree.
+        # Near Prefect's limit of 1,000 candidates, a short answer no longer
+        # means that the schedule ends.
+        runs = _compute(spec, start, count)
+    else:
+        runs = _windowed(spec, start, count)
+    return [run.astimezone(zone) for run in runs]
+
+
+def _windowed(spec: ScheduleSpec, start: datetime, count: int) -> list[datetime]:
+    """``_compute`` for at most :data:`WINDOW_RUNS` runs, through the windows."""
+    key = (spec.kind, *sorted(spec.definition.items()))
+    with _windows_lock:
+        window = _windows.get(key)
+        if window is not None:
+            _windows.move_to_end(key)
+    if window is not None and window.start <= start:
+        tail = window.runs[bisect.bisect_left(window.runs, start) :]
+        if len(tail) >= count or window.ended:
+            return tail[:count]
+    runs = _compute(spec, start, WINDOW_RUNS)
+    with _windows_lock:
+        _windows[key] = _Window(start, runs, ended=len(runs) < WINDOW_RUNS)
+        _windows.move_to_end(key)
+        while len(_windows) > WINDOW_CACHE_SIZE:
+            _windows.popitem(last=False)
+    return runs[:count]
+
+
+def _compute(spec: ScheduleSpec, start: datetime, count: int) -> list[datetime]:
+    """The first ``count`` run times at or after ``start``, in UTC, from
+    Prefect's server class."""
+    schedule = server_schedule(spec)
     wanted = count
     while True:
         dates = schedule._get_dates_generator(n=wanted, start=start)
@@ -61,13 +128,12 @@ def next_runs(
         # can yield first-pass times of a DST fold when the start is in the
         # second pass; those are before the start and are dropped here.
         instants = sorted({_plain(d, UTC) for d in dates})
-        runs = [i.astimezone(zone) for i in instants if i >= start]
+        runs = [i for i in instants if i >= start]
         early = len(instants) - len(runs)
         if len(runs) >= count or not early or wanted >= 2 * MAX_PREVIEW_RUNS:
-            break
+            logger.debug("computed %s runs of a %s schedule", len(runs), spec.kind)
+            return runs[:count]
         wanted += early
-    logger.debug("previewed %s runs of a %s schedule", len(runs), spec.kind)
-    return runs[:count]
 
 
 def _start(spec: ScheduleSpec, start_after: datetime | None) -> datetime:
