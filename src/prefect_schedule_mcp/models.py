@@ -28,7 +28,7 @@ class DeploymentSummary(BaseModel):
     parameters: dict[str, Any]
 
 
-class DeploymentList(BaseModel):
+class DeploymentList(Result):
     deployments: list[DeploymentSummary]
 
 

@@ -185,10 +185,13 @@ class PrefectAPI:
     async def search_deployments(
         self, search: str | None, limit: int
     ) -> list[Deployment]:
-        """Deployments whose flow or deployment name contains ``search``.
+        """Deployments whose ``flow/deployment`` name contains ``search``.
 
-        Matching is by substring, for finding; writes resolve with
-        :meth:`resolve_deployment`, which never matches partially.
+        Matching is by case-insensitive substring, for finding; writes resolve
+        with :meth:`resolve_deployment`, which never matches partially. A
+        search with a ``/`` matches the flow part and the deployment part
+        together. The server's LIKE treats ``%`` and ``_`` as wildcards, so
+        its answer is filtered again on the plain text.
         """
         from prefect.client.schemas.filters import (
             DeploymentFilter,
@@ -198,22 +201,43 @@ class PrefectAPI:
         )
 
         client = await self.client()
-        if not search:
+        text = (search or "").strip()
+        if not text:
             return await self.read_deployments(limit=limit)
         async with self.calling("Searching deployments"):
-            by_deployment = await client.read_deployments(
-                deployment_filter=DeploymentFilter(
-                    name=DeploymentFilterName(like_=search)
-                ),
-                limit=limit,
-            )
-            by_flow = await client.read_deployments(
-                flow_filter=FlowFilter(name=FlowFilterName(like_=search)),
-                limit=limit,
-            )
-        merged = {d.id: d for d in [*by_deployment, *by_flow]}
+            if "/" in text:
+                flow_part, _, deployment_part = text.partition("/")
+                pages = [
+                    await client.read_deployments(
+                        flow_filter=FlowFilter(name=FlowFilterName(like_=flow_part))
+                        if flow_part
+                        else None,
+                        deployment_filter=DeploymentFilter(
+                            name=DeploymentFilterName(like_=deployment_part)
+                        )
+                        if deployment_part
+                        else None,
+                        limit=PAGE_SIZE,
+                    )
+                ]
+            else:
+                pages = [
+                    await client.read_deployments(
+                        deployment_filter=DeploymentFilter(
+                            name=DeploymentFilterName(like_=text)
+                        ),
+                        limit=PAGE_SIZE,
+                    ),
+                    await client.read_deployments(
+                        flow_filter=FlowFilter(name=FlowFilterName(like_=text)),
+                        limit=PAGE_SIZE,
+                    ),
+                ]
+        merged = {d.id: d for page in pages for d in page}
         found = await self._named(list(merged.values()))
-        return sorted(found, key=lambda d: d.name)[:limit]
+        wanted = text.lower()
+        matching = [d for d in found if wanted in d.name.lower()]
+        return sorted(matching, key=lambda d: d.name)[:limit]
 
     async def resolve_deployment(self, reference: str) -> Deployment:
         """Exactly one deployment for an id, a ``flow/deployment`` or a bare name.

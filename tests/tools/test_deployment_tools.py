@@ -85,3 +85,33 @@ async def test_unknown_deployment_id(mcp_client: Client[Any]) -> None:
     missing = str(uuid.uuid4())
     text = await call_error(mcp_client, "list_deployment_schedules", deployment=missing)
     assert missing in text
+
+
+async def test_search_matches_the_full_name_and_plain_text_only(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    _, name = await make_deployment(flow=f"etl-{tag}", name="nightly")
+    await make_deployment(flow=f"etl-{tag}", name="hourly")
+    full = await call(mcp_client, "list_deployments", search=name)
+    assert [d["name"] for d in full["deployments"]] == [name]
+    partial = await call(mcp_client, "list_deployments", search=f"{tag}/night")
+    assert [d["name"] for d in partial["deployments"]] == [name]
+    # The server's LIKE wildcards are text here, not patterns.
+    for wildcard in ("%", "_", f"etl%{tag}"):
+        found = await call(mcp_client, "list_deployments", search=wildcard)
+        assert found["deployments"] == [], wildcard
+
+
+async def test_a_full_page_of_deployments_says_there_may_be_more(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    for number in range(3):
+        await make_deployment(flow=f"many-{tag}", name=f"d{number}")
+    capped = await call(mcp_client, "list_deployments", search=f"many-{tag}", limit=2)
+    assert len(capped["deployments"]) == 2
+    assert any("may be more" in w for w in capped["warnings"])
+    every = await call(mcp_client, "list_deployments", search=f"many-{tag}", limit=5)
+    assert len(every["deployments"]) == 3
+    assert every["warnings"] == []

@@ -178,6 +178,19 @@ async def test_create_refuses_taken_slug_and_unknown_parameter(
     )
     assert "'z'" in unknown
     assert "x" in unknown
+    # The demo schema declares x and y as integers; the runs would fail.
+    for wrong in ({"x": "notanint"}, {"x": None}, {"y": 1.5}):
+        mistyped = await call_error(
+            mcp_client,
+            "create_cron_schedule",
+            deployment=name,
+            cron="0 3 * * *",
+            parameters=wrong,
+        )
+        assert "parameter schema" in mistyped, wrong
+        assert next(iter(wrong)) in mistyped
+    listed = await call(mcp_client, "list_deployment_schedules", deployment=name)
+    assert [s["slug"] for s in listed["schedules"]] == ["daily"]
 
 
 async def test_pause_and_resume_keep_parameter_overrides(
@@ -316,6 +329,135 @@ async def test_manage_errors(
         raise_on_error=False,
     )
     assert bad_action.is_error
+    two_kinds = await call_error(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="hourly",
+        action="update",
+        cron="0 9 * * *",
+        interval="2h",
+    )
+    assert "exactly one of cron, interval and rrule" in two_kinds
+    blank = await call_error(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="hourly",
+        action="update",
+        slug="  ",
+    )
+    assert "blank" in blank
+    mistyped = await call_error(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="hourly",
+        action="update",
+        parameters={"x": "ten"},
+    )
+    assert "parameter schema" in mistyped
+    unchanged = await call(mcp_client, "list_deployment_schedules", deployment=name)
+    (schedule,) = unchanged["schedules"]
+    assert (schedule["slug"], schedule["interval"], schedule["parameters"]) == (
+        "hourly",
+        3600.0,
+        {},
+    )
+
+
+async def test_an_rrule_update_takes_the_zone_of_its_tzid(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory
+) -> None:
+    _, name = await make_deployment()
+    created = await call(
+        mcp_client,
+        "create_cron_schedule",
+        deployment=name,
+        cron="0 9 * * *",
+        timezone="America/New_York",
+        slug="morning",
+    )
+    updated = await call(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="morning",
+        action="update",
+        rrule="DTSTART;TZID=Europe/Paris:20250101T090000\nRRULE:FREQ=DAILY",
+    )
+    after = updated["schedule"]
+    assert after["id"] == created["schedule"]["id"]
+    assert (after["type"], after["timezone"]) == ("rrule", "Europe/Paris")
+    # Without a TZID the schedule keeps the zone it had.
+    again = await call(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="morning",
+        action="update",
+        rrule="DTSTART:20250101T070000\nRRULE:FREQ=DAILY",
+    )
+    assert again["schedule"]["timezone"] == "Europe/Paris"
+    listed = await call(mcp_client, "list_deployment_schedules", deployment=name)
+    runs = listed["schedules"][0]["next_runs"]
+    assert runs
+    assert all(run[11:] in ("07:00:00+01:00", "07:00:00+02:00") for run in runs)
+
+
+async def test_blank_slugs_are_no_slug(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory
+) -> None:
+    _, name = await make_deployment()
+    for blank in ("", "   "):
+        created = await call(
+            mcp_client,
+            "create_interval_schedule",
+            deployment=name,
+            interval="1d",
+            slug=blank,
+            dry_run=False,
+        )
+        assert created["schedule"]["slug"] is None
+    listed = await call(mcp_client, "list_deployment_schedules", deployment=name)
+    assert [s["slug"] for s in listed["schedules"]] == [None, None]
+
+
+async def test_a_paused_deployment_shows_no_next_runs_and_says_when(
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+) -> None:
+    deployment_id, name = await make_deployment()
+    await prefect_client.pause_deployment(deployment_id)
+    created = await call(
+        mcp_client,
+        "create_cron_schedule",
+        deployment=name,
+        cron="0 6 * * *",
+        slug="early",
+    )
+    assert created["next_runs"] == []
+    (paused_note,) = [w for w in created["warnings"] if "is paused" in w]
+    assert "06:00:00+00:00" in paused_note
+    listed = await call(mcp_client, "list_deployment_schedules", deployment=name)
+    assert listed["schedules"][0]["next_runs"] == []
+    await call(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="early",
+        action="pause",
+    )
+    resumed = await call(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule="early",
+        action="resume",
+    )
+    assert resumed["schedule"]["active"] is True
+    assert any("itself is paused" in w for w in resumed["warnings"])
 
 
 async def _runs_by_schedule(

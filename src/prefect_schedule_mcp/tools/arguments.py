@@ -14,7 +14,7 @@ Cron = Annotated[
     ),
 ]
 Interval = Annotated[
-    str,
+    str | float,
     Field(
         description="Time between runs: ISO 8601 ('PT15M', 'P1D'), short form "
         "('90s', '15m', '2h30m', '1d') or seconds ('3600'). Months and years are "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 from prefect_schedule_mcp.models import FlowRunSummary
@@ -10,6 +11,8 @@ from prefect_schedule_mcp.scheduling import format_time
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
+
+logger = logging.getLogger(__name__)
 
 
 def iso(value: dt.datetime | None, timezone: str = "UTC") -> str | None:
@@ -69,11 +72,14 @@ def check_parameters(
 ) -> dict[str, Any]:
     """Parameter overrides, checked against the deployment's parameter schema.
 
-    A name the schema does not declare is refused (Prefect would pass it to the
-    flow, which fails only when a worker runs it, hours later). Values are not
-    type-checked here: the server does that when the deployment enforces its
-    schema.
+    A name the schema does not declare, or a value of the wrong type, is
+    refused: the runs would otherwise be created and fail only when a worker
+    runs them, hours later. Parameters left out are not required here, since
+    the deployment's defaults fill them. Validation is Prefect's own, the one
+    the server applies when a deployment enforces its schema.
     """
+    from prefect.utilities.schema_tools.validation import validate
+
     from prefect_schedule_mcp.errors import InvalidInput
 
     if parameters is None:
@@ -85,6 +91,7 @@ def check_parameters(
     properties = (schema or {}).get("properties")
     if not properties:
         return dict(parameters)
+    assert schema is not None
     unknown = sorted(set(parameters) - set(properties))
     if unknown:
         raise InvalidInput(
@@ -94,5 +101,24 @@ def check_parameters(
             + ", ".join(repr(name) for name in unknown)
             + ".",
             "Its parameters are: " + ", ".join(sorted(properties)) + ".",
+        )
+    try:
+        errors = validate(dict(parameters), schema, ignore_required=True)
+    except Exception as e:
+        # A schema Prefect itself cannot use: leave the check to the server.
+        logger.debug("parameter schema of %s not usable: %s", deployment_name, e)
+        return dict(parameters)
+    if errors:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in error.absolute_path) or 'parameters'}: "
+            f"{error.message}"
+            for error in errors[:5]
+        )
+        raise InvalidInput(
+            "parameters",
+            parameters,
+            f"they do not fit the parameter schema of {deployment_name!r} ({reasons}).",
+            "Send values of the types the flow declares; list_deployments shows "
+            "the deployment's default parameters.",
         )
     return dict(parameters)

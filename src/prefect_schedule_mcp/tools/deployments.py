@@ -20,18 +20,28 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         search: Annotated[
             str | None,
             Field(
-                description="Text in the flow or deployment name (case-insensitive "
-                "substring). Omit to list all."
+                description="Text in the 'flow/deployment' name (case-insensitive "
+                "substring; 'etl/night' matches flow etl's deployment nightly). "
+                "Omit to list all."
             ),
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=PAGE_SIZE)] = DEFAULT_LIMIT,
+        limit: Annotated[
+            int, Field(ge=1, le=PAGE_SIZE, description="At most 200 deployments.")
+        ] = DEFAULT_LIMIT,
     ) -> DeploymentList:
         """Find deployments to schedule. Each is named 'flow name/deployment name';
         pass that name (or the id) as `deployment` to the other tools. Shows
         whether it is paused, its work pool, how many schedules it has and its
         default parameters."""
         found = await api.search_deployments(search, limit)
+        warnings = []
+        if len(found) == limit:
+            warnings.append(
+                f"Showing the first {limit} deployments by name; there may be more. "
+                "Narrow the search, or raise limit (up to 200)."
+            )
         return DeploymentList(
+            warnings=warnings,
             deployments=[
                 DeploymentSummary(
                     id=str(d.id),
@@ -42,5 +52,5 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                     parameters=dict(d.raw.parameters or {}),
                 )
                 for d in found
-            ]
+            ],
         )

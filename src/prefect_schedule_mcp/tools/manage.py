@@ -28,6 +28,7 @@ from prefect_schedule_mcp.scheduling import (
     normalize_cron,
     normalize_interval,
     normalize_rrule,
+    rrules,
     spec_from_prefect,
     to_prefect_schedule,
     utc_now,
@@ -94,8 +95,20 @@ def updated_spec(current: ScheduleSpec, changes: dict[str, Any]) -> ScheduleSpec
     definition = current.definition
     timezone = changes.get("timezone") or current.timezone
     kinds = [k for k in ("cron", "interval", "rrule") if changes.get(k) is not None]
+    if len(kinds) > 1:
+        raise InvalidInput(
+            ", ".join(kinds),
+            [changes[k] for k in kinds],
+            "an update gives the schedule one new definition, not several.",
+            "Send exactly one of cron, interval and rrule (switching type is allowed).",
+        )
     if kinds:
         kind = kinds[0]
+        if kind == "rrule" and not changes.get("timezone"):
+            # A TZID on the new rule's DTSTART names its zone; the schedule's
+            # current zone applies only to a rule without one.
+            lines = rrules.split_lines(changes["rrule"])
+            timezone = rrules.dtstart_zone(lines) or current.timezone
         return build_spec(
             **{kind: changes[kind]},
             timezone=timezone,
@@ -264,11 +277,24 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                 new_active = bool(active)
             if slug is not None:
                 new_slug = slug.strip()
+                if not new_slug:
+                    raise InvalidInput(
+                        "slug",
+                        slug,
+                        "it is blank.",
+                        "Give the schedule a new name, or leave slug out to keep "
+                        f"{target.slug!r}.",
+                    )
                 if any(s.slug == new_slug and s.id != target.id for s in schedules):
                     raise Conflict(
                         f"Deployment {found.name!r} already has another schedule "
                         f"with slug {new_slug!r}; choose another slug."
                     )
+        if action == "resume" and found.raw.paused:
+            warnings.append(
+                f"Deployment {found.name!r} itself is paused: the schedule makes no "
+                "runs until the deployment is resumed too."
+            )
         if action in ("pause", "resume") and new_active == bool(target.active):
             warnings.append(
                 f"The schedule was already {'active' if new_active else 'paused'}; "
@@ -285,7 +311,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         shown_zone = (new_spec or current).timezone
         runs = await pending_auto_runs(api, found)
         affected, notes = classify_runs(
-            runs, action, target, utc_now(), shown_zone, cancel_past_due_runs
+            runs, action, target, utc_now(), shown_zone, cancel_past_due_runs, dry_run
         )
         warnings.extend(notes)
 

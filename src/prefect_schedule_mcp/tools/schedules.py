@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastmcp import FastMCP
 from pydantic import Field
 
@@ -48,17 +51,33 @@ from prefect_schedule_mcp.tools.arguments import (
 from prefect_schedule_mcp.tools.common import check_parameters
 
 if TYPE_CHECKING:
+    from mcp.types import ToolAnnotations
     from prefect.client.schemas.objects import DeploymentSchedule
 
 CREATED_PREVIEW_COUNT = 5
 MAX_PREVIEW = 1000
 MAX_LIST_PREVIEW = 50
 
+T = TypeVar("T")
+
+
+async def off_loop(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run CPU-bound schedule work in a worker thread.
+
+    A rule that takes seconds to evaluate (an rrule that rarely matches) then
+    holds up neither the other calls nor the call's own deadline: when the
+    deadline passes, the call fails at once and the thread's result is
+    dropped.
+    """
+    return await anyio.to_thread.run_sync(
+        functools.partial(work, *args, **kwargs), abandon_on_cancel=True
+    )
+
 
 def build_spec(
     *,
     cron: str | None = None,
-    interval: str | None = None,
+    interval: str | float | None = None,
     rrule: str | None = None,
     timezone: str | None = None,
     anchor_date: str | None = None,
@@ -70,10 +89,23 @@ def build_spec(
         for name, value in (("cron", cron), ("interval", interval), ("rrule", rrule))
         if value not in (None, "")
     ]
+    empty = [
+        name
+        for name, value in (("cron", cron), ("interval", interval), ("rrule", rrule))
+        if value == ""
+    ]
+    if not given and empty:
+        raise InvalidInput(
+            empty[0],
+            "",
+            "it is empty.",
+            "Give exactly one of cron (e.g. '0 9 * * 1-5'), interval (e.g. '1h') "
+            "and rrule (e.g. 'FREQ=WEEKLY;BYDAY=MO').",
+        )
     if len(given) != 1:
         raise InvalidInput(
             "schedule",
-            given or None,
+            None,
             "give exactly one of cron, interval and rrule"
             + (f" (got {', '.join(given)})." if given else " (got none)."),
         )
@@ -132,6 +164,58 @@ def existing_schedule_info(
     )
 
 
+def preview(
+    *,
+    cron: str | None,
+    interval: str | float | None,
+    rrule: str | None,
+    timezone: str | None,
+    anchor_date: str | None,
+    day_or: bool | None,
+    start_after: str | None,
+    count: int,
+) -> SchedulePreview:
+    """What ``preview_schedule`` returns; CPU-bound, run off the loop."""
+    spec = build_spec(
+        cron=cron,
+        interval=interval,
+        rrule=rrule,
+        timezone=timezone,
+        anchor_date=anchor_date,
+        day_or=day_or,
+    )
+    warnings = list(spec.warnings)
+    if start_after is None:
+        start = utc_now()
+    else:
+        resolved = parse_time(start_after, spec.timezone, "start_after")
+        start = resolved.value
+        warnings.extend(resolved.warnings)
+    runs = next_runs(spec, start, count)
+    warnings.extend(schedule_warnings(spec, runs, start))
+    return SchedulePreview(
+        schedule=spec.definition,
+        timezone=spec.timezone,
+        description=describe(spec),
+        next_runs=[format_time(run, spec.timezone) for run in runs],
+        warnings=warnings,
+    )
+
+
+def schedule_infos(found: Deployment, count: int) -> list[ScheduleInfo]:
+    """A deployment's schedules, with ``count`` next runs of the active ones
+    (none while the deployment is paused)."""
+    start = utc_now()
+    infos = []
+    for schedule in found.raw.schedules or []:
+        runs: list[str] = []
+        if schedule.active and not found.raw.paused and count:
+            spec = spec_from_prefect(schedule.schedule)
+            runs = run_times(spec, start, count)
+        infos.append(existing_schedule_info(schedule, runs))
+    return infos
+
+
 def run_times(spec: ScheduleSpec, start: dt.datetime, count: int) -> list[str]:
     """The next ``count`` run times at or after ``start``, in the schedule's zone."""
     return [format_time(run, spec.timezone) for run in next_runs(spec, start, count)]
@@ -162,7 +246,7 @@ async def create_schedule(
     overrides = check_parameters(
         parameters, deployment.raw.parameter_openapi_schema, deployment.name
     )
-    slug = slug.strip() if slug else None
+    slug = (slug or "").strip() or None
     existing = deployment.raw.schedules or []
     if slug and any(s.slug == slug for s in existing):
         raise Conflict(
@@ -170,8 +254,12 @@ async def create_schedule(
             f"{slug!r}. Choose another slug, or change that schedule with "
             "manage_deployment_schedules(action='update')."
         )
-    times, warnings = preview_times(spec, CREATED_PREVIEW_COUNT)
-    warnings = [*spec.warnings, *warnings, *deployment_warnings(deployment, active)]
+    times, warnings = await off_loop(preview_times, spec, CREATED_PREVIEW_COUNT)
+    warnings = [
+        *spec.warnings,
+        *warnings,
+        *deployment_warnings(deployment, active, times),
+    ]
     schedule_id: str | None = None
     if not dry_run:
         client = await api.client()
@@ -193,22 +281,30 @@ async def create_schedule(
         schedule=schedule_info(
             spec, id=schedule_id, slug=slug, active=active, parameters=overrides
         ),
-        next_runs=times if active else [],
+        next_runs=times if active and not deployment.raw.paused else [],
         warnings=warnings,
         dry_run=dry_run,
     )
 
 
-def deployment_warnings(deployment: Deployment, active: bool) -> list[str]:
+def deployment_warnings(
+    deployment: Deployment, active: bool, times: list[str]
+) -> list[str]:
+    """Why a new schedule makes no runs yet, with the times it would have.
+
+    ``next_runs`` is empty then, as in ``list_deployment_schedules``.
+    """
     notes = []
+    would = f" Its next run times would be: {', '.join(times[:3])}." if times else ""
     if not active:
         notes.append(
-            "The schedule is created inactive: it makes no runs until it is resumed."
+            "The schedule is created inactive: it makes no runs until it is "
+            f"resumed.{would}"
         )
     if deployment.raw.paused:
         notes.append(
             f"Deployment {deployment.name!r} is paused: none of its schedules makes "
-            "runs until the deployment is resumed."
+            "runs until the deployment is resumed." + (would if active else "")
         )
     return notes
 
@@ -237,29 +333,16 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         Example: cron='0 9 * * 1-5', timezone='America/New_York'."""
         # Previews use Prefect's schedule classes: import them off the loop.
         await api.preload.wait()
-        spec = build_spec(
+        return await off_loop(
+            preview,
             cron=cron,
             interval=interval,
             rrule=rrule,
             timezone=timezone,
             anchor_date=anchor_date,
             day_or=day_or,
-        )
-        warnings = list(spec.warnings)
-        if start_after is None:
-            start = utc_now()
-        else:
-            resolved = parse_time(start_after, spec.timezone, "start_after")
-            start = resolved.value
-            warnings.extend(resolved.warnings)
-        runs = next_runs(spec, start, count)
-        warnings.extend(schedule_warnings(spec, runs, start))
-        return SchedulePreview(
-            schedule=spec.definition,
-            timezone=spec.timezone,
-            description=describe(spec),
-            next_runs=[format_time(run, spec.timezone) for run in runs],
-            warnings=warnings,
+            start_after=start_after,
+            count=count,
         )
 
     @mcp.tool(annotations=read_tool("List a deployment's schedules"))
@@ -272,14 +355,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         active schedules (none while the schedule or the deployment is paused)."""
         # The deployment as read carries its schedules: one request in all.
         found = await api.resolve_deployment(deployment)
-        start = utc_now()
-        infos = []
-        for schedule in found.raw.schedules or []:
-            runs: list[str] = []
-            if schedule.active and not found.raw.paused and next_runs:
-                spec = spec_from_prefect(schedule.schedule)
-                runs = run_times(spec, start, next_runs)
-            infos.append(existing_schedule_info(schedule, runs))
+        infos = await off_loop(schedule_infos, found, next_runs)
         return DeploymentSchedules(
             deployment=DeploymentState(
                 id=str(found.id), name=found.name, paused=bool(found.raw.paused)
@@ -290,9 +366,12 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
     if read_only:
         return
 
-    create = write_tool("Create a schedule", destructive=False, idempotent=False)
+    def create(kind: str) -> ToolAnnotations:
+        return write_tool(
+            f"Create {kind} schedule", destructive=False, idempotent=False
+        )
 
-    @mcp.tool(annotations=create)
+    @mcp.tool(annotations=create("an interval"))
     async def create_interval_schedule(
         deployment: DeploymentArg,
         interval: Interval,
@@ -319,7 +398,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
             dry_run=dry_run,
         )
 
-    @mcp.tool(annotations=create)
+    @mcp.tool(annotations=create("a cron"))
     async def create_cron_schedule(
         deployment: DeploymentArg,
         cron: Cron,
@@ -345,7 +424,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
             dry_run=dry_run,
         )
 
-    @mcp.tool(annotations=create)
+    @mcp.tool(annotations=create("an rrule"))
     async def create_rrule_schedule(
         deployment: DeploymentArg,
         rrule: RRule,

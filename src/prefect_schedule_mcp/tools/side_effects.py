@@ -62,11 +62,13 @@ def classify_runs(
     now: dt.datetime,
     timezone: str,
     cancel_kept: bool = False,
+    dry_run: bool = False,
 ) -> tuple[list[AffectedRun], list[str]]:
     """What the server's side effects do to each run, and the sentences to say.
 
     With ``cancel_kept``, this schedule's past-due runs (which the server keeps)
-    are marked for cancelling instead.
+    are marked for cancelling instead. ``dry_run`` words the sentences as what
+    would happen.
     """
     affected: list[AffectedRun] = []
     kept_own: list[str] = []
@@ -97,7 +99,8 @@ def classify_runs(
     if removed_count:
         scope = "not-yet-started" if action == "delete" else "future"
         notes.append(
-            f"The Prefect server removes {removed_count} {scope} auto-scheduled "
+            f"The Prefect server {'would remove' if dry_run else 'removes'} "
+            f"{removed_count} {scope} auto-scheduled "
             f"run(s) of this deployment ({removed_other} of them from its other "
             "schedules). The scheduler service recreates the future runs of the "
             "active schedules on its next loop (about a minute by default)."
@@ -110,8 +113,9 @@ def classify_runs(
     shown = ", ".join(kept_own[:10]) + (" ..." if len(kept_own) > 10 else "")
     if kept_own and cancel_kept:
         notes.append(
-            f"{len(kept_own)} past-due run(s) of this schedule are cancelled "
-            f"(expected {shown}), as asked."
+            f"{len(kept_own)} past-due run(s) of this schedule "
+            f"{'would be' if dry_run else 'are'} cancelled (expected {shown}), "
+            "as asked."
         )
     elif kept_own and action in ("pause", "update"):
         notes.append(
