@@ -121,3 +121,53 @@ async def test_hanging_api_ends_in_a_clear_error_and_the_server_goes_on() -> Non
         for writer in accepted:
             writer.close()
         hanging.close()
+
+
+async def test_arguments_outside_the_schema_are_named_with_a_fix() -> None:
+    server = build_server(Settings(), api_url=f"http://127.0.0.1:{free_port()}/api")
+    async with Client(server) as client:
+        cases = [
+            ({"cron": "0 9 * * *", "count": 5000}, "count", "less than or equal"),
+            ({"cron": ["0 9 * * *"]}, "cron", "valid string"),
+            ({"cron": "0 9 * * *", "bogus": 1}, "bogus", "not a parameter"),
+        ]
+        for arguments, field, reason in cases:
+            result = await client.call_tool(
+                "preview_schedule", arguments, raise_on_error=False
+            )
+            assert result.is_error, arguments
+            text = result.content[0].text  # type: ignore[union-attr]
+            assert text.startswith("Invalid arguments for preview_schedule"), text
+            assert field in text
+            assert reason in text
+            assert "errors.pydantic.dev" not in text
+        numeric = await client.call_tool(
+            "preview_schedule", {"interval": 3600, "count": 2}
+        )
+        assert numeric.structured_content["schedule"]["interval"] == 3600.0  # type: ignore[index]
+
+
+async def test_a_slow_preview_holds_up_neither_other_calls_nor_its_deadline() -> None:
+    # February 29 in the first ISO week never happens, but dateutil only
+    # finds that out by walking to the year 9999: seconds of CPU.
+    never = (
+        "DTSTART:20250101T000000\nRRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=29;"
+        "BYWEEKNO=1;BYHOUR=0;BYMINUTE=0;BYSECOND=0"
+    )
+    server = build_server(
+        Settings(call_timeout=1), api_url=f"http://127.0.0.1:{free_port()}/api"
+    )
+    async with Client(server) as client:
+        await client.call_tool("preview_schedule", {"cron": "0 9 * * *"})
+        slow = asyncio.create_task(
+            client.call_tool(
+                "preview_schedule", {"rrule": never, "count": 3}, raise_on_error=False
+            )
+        )
+        await asyncio.sleep(0.1)
+        quick = await client.call_tool("preview_schedule", {"cron": "*/5 * * * *"})
+        assert not quick.is_error
+        assert not slow.done(), "the quick call waited for the slow one"
+        result = await slow
+        assert result.is_error
+        assert "did not finish within 1 s" in result.content[0].text  # type: ignore[union-attr]

@@ -42,7 +42,8 @@ class InvalidInput(ScheduleToolError):
         self.value = value
         self.reason = reason
         self.hint = hint
-        message = f"Invalid {field} {value!r}: {reason}"
+        shown = "" if value is None else f" {value!r}"
+        message = f"Invalid {field}{shown}: {reason}"
         if hint:
             message += f" {hint}"
         super().__init__(message)

@@ -37,11 +37,20 @@ def translate_error(
     if isinstance(error, ObjectAlreadyExists):
         return Conflict(f"{what}: it already exists on the Prefect server.")
     if isinstance(error, httpx.TimeoutException):
+        from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
+
+        retries = PREFECT_CLIENT_MAX_RETRIES.value()
+        # Prefect's client pauses about 2, 4, 8, ... seconds between tries.
+        waited = (retries + 1) * request_timeout + sum(
+            2**k for k in range(1, retries + 1)
+        )
         return PrefectUnavailable(
-            f"{what}: the Prefect API at {url} did not answer in time "
-            f"({request_timeout:.0f} s a request). Check that the "
-            "server is up and not overloaded, or raise "
-            "PREFECT_SCHEDULE_MCP_REQUEST_TIMEOUT."
+            f"{what}: the Prefect API at {url} did not answer in time. Each "
+            f"request waited {request_timeout:g} s and Prefect's client tried "
+            f"{retries + 1} times with growing pauses (about {waited:.0f} s in "
+            "all). Check that the server is up and not overloaded; "
+            "PREFECT_SCHEDULE_MCP_REQUEST_TIMEOUT sets the wait per request and "
+            "PREFECT_CLIENT_MAX_RETRIES the number of retries."
         )
     if isinstance(error, httpx.TransportError):
         return PrefectUnavailable(

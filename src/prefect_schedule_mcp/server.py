@@ -16,8 +16,10 @@ from typing import Any
 import anyio
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.exceptions import ValidationError as ArgumentsRefused
 from fastmcp.server.auth import AuthProvider
 from fastmcp.server.middleware import Middleware, MiddlewareContext
+from pydantic import ValidationError
 
 from prefect_schedule_mcp import __version__
 from prefect_schedule_mcp.errors import ScheduleToolError
@@ -68,6 +70,13 @@ class ErrorBoundary(Middleware):
         except ScheduleToolError:
             outcome = "refused"
             raise
+        except ArgumentsRefused as e:
+            # The arguments did not fit the tool's schema: say which and how,
+            # in place of pydantic's report.
+            outcome = "refused"
+            if isinstance(e.__cause__, ValidationError):
+                raise ToolError(argument_errors(name, e.__cause__)) from e
+            raise
         except ToolError as e:
             # FastMCP has logged the traceback of anything else a tool raised
             # and wrapped it; say plainly that it is our fault, not the call's.
@@ -97,6 +106,25 @@ class ErrorBoundary(Middleware):
         # first call, in the background (see preload.py).
         self.api.preload.start_soon()
         return tools
+
+
+def argument_errors(tool: str, error: ValidationError) -> str:
+    """Arguments the tool's schema refused, said for the model that sent them."""
+    problems = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        if item["type"] == "unexpected_keyword_argument":
+            problems.append(f"{where}: not a parameter of {tool}")
+            continue
+        reason = item["msg"].rstrip(".")
+        if "input" in item and item["type"] != "missing":
+            reason += f" (got {item['input']!r})"
+        problems.append(f"{where}: {reason}")
+    return (
+        f"Invalid arguments for {tool}: {'; '.join(problems)}. Call again with "
+        "these fixed; the tool's input schema gives each parameter's type and "
+        "range."
+    )
 
 
 def build_server(

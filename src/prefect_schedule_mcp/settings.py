@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 ENV_PREFIX = "PREFECT_SCHEDULE_MCP_"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 # A cold machine needs ~20 s before a new Prefect server answers its health
 # check; leave plenty of room.
@@ -24,10 +25,22 @@ DEFAULT_REQUEST_TIMEOUT = 30.0
 
 
 def _flag(name: str, default: bool = False) -> bool:
+    """A yes/no setting; a word that is neither stops the server at start.
+
+    A misspelt ``READ_ONLY=ture`` must not quietly offer the write tools.
+    """
     raw = os.environ.get(ENV_PREFIX + name)
     if raw is None or raw.strip() == "":
         return default
-    return raw.strip().lower() in TRUE_WORDS
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SystemExit(
+        f"{ENV_PREFIX}{name}={raw!r} is neither true nor false; set it to true "
+        "or false (1/0, yes/no and on/off work too), or unset it."
+    )
 
 
 def _number(name: str, default: float) -> float:
