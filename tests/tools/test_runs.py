@@ -62,12 +62,14 @@ async def create_runs(
     times: list[dt.datetime],
     *,
     late: bool = True,
+    state_name: str | None = None,
     **fields: Any,
 ) -> list[uuid.UUID]:
     """Runs of a deployment at ``times`` (in that order), Late if ``late``.
 
-    Created 100 a call; SQLite can refuse some of a call ("database is
-    locked"), and those are created again until a deadline.
+    ``state_name`` gives their Scheduled-type state another name (e.g.
+    ``AwaitingRetry``). Created 100 a call; SQLite can refuse some of a call
+    ("database is locked"), and those are created again until a deadline.
     """
     from prefect.client.schemas.actions import DeploymentFlowRunCreate
     from prefect.client.schemas.objects import State
@@ -75,7 +77,11 @@ async def create_runs(
 
     def create(when: dt.datetime) -> dict[str, Any]:
         state: State[Any] = (
-            Late(scheduled_time=when) if late else Scheduled(scheduled_time=when)
+            Scheduled(scheduled_time=when, name=state_name)
+            if state_name
+            else Late(scheduled_time=when)
+            if late
+            else Scheduled(scheduled_time=when)
         )
         return DeploymentFlowRunCreate(
             state=to_state_create(state), **fields
@@ -127,6 +133,21 @@ async def set_running(client: Any, run_id: uuid.UUID) -> None:
     from prefect.states import Running
 
     await client.set_flow_run_state(run_id, Running(), force=True)
+
+
+async def force_state(
+    client: Any, run_id: uuid.UUID, state_type: str, name: str | None = None
+) -> None:
+    """Put a run in a state of ``state_type``, named ``name`` if given."""
+    from prefect.client.schemas.objects import State, StateType
+
+    state: State[Any] = State(type=StateType(state_type), name=name)
+    await client.set_flow_run_state(run_id, state, force=True)
+
+
+async def type_of(client: Any, run_id: uuid.UUID | str) -> str:
+    run = await client.read_flow_run(uuid.UUID(str(run_id)))
+    return str(run.state.type.value)
 
 
 def hours_ago(*hours: float) -> list[dt.datetime]:
@@ -241,6 +262,127 @@ async def test_same_idempotency_key_gives_the_same_run_c12(
     assert second["flow_run"]["parameters"] == {"x": 10, "y": 2}
     assert any("not applied" in w for w in second["warnings"])
     assert await count_in(prefect_client, deployment_id, ["Scheduled"]) == 1
+
+
+async def test_idempotency_key_of_another_deployment_names_that_deployment(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    flow = f"shared-flow-{uuid.uuid4().hex[:8]}"
+    _, first_name = await make_deployment(flow=flow)
+    second_id, second_name = await make_deployment(flow=flow)
+    key = f"once-{uuid.uuid4()}"
+    first = await call(
+        mcp_client,
+        "schedule_one_time_run",
+        deployment=first_name,
+        delay="1h",
+        idempotency_key=key,
+    )
+
+    again = await call(
+        mcp_client,
+        "schedule_one_time_run",
+        deployment=second_name,
+        delay="2h",
+        idempotency_key=key,
+    )
+    assert again["already_existed"] is True
+    assert again["flow_run"]["id"] == first["flow_run"]["id"]
+    assert again["flow_run"]["deployment"] == first_name
+    [warning] = again["warnings"]
+    assert f"No run was created on deployment {second_name!r}" in warning
+    assert repr(first_name) in warning
+    assert "another idempotency_key" in warning
+    assert await count_in(prefect_client, second_id, ["Scheduled"]) == 0
+
+    other_key = await call(
+        mcp_client,
+        "schedule_one_time_run",
+        deployment=second_name,
+        delay="2h",
+        idempotency_key=f"{key}-b",
+    )
+    assert other_key["already_existed"] is False
+    assert other_key["flow_run"]["deployment"] == second_name
+    assert await count_in(prefect_client, second_id, ["Scheduled"]) == 1
+
+
+async def test_idempotency_key_of_another_flow_is_another_run(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory
+) -> None:
+    _, first_name = await make_deployment()
+    _, second_name = await make_deployment()
+    key = f"per-flow-{uuid.uuid4()}"
+    first = await call(
+        mcp_client,
+        "schedule_one_time_run",
+        deployment=first_name,
+        delay="1h",
+        idempotency_key=key,
+    )
+    second = await call(
+        mcp_client,
+        "schedule_one_time_run",
+        deployment=second_name,
+        delay="1h",
+        idempotency_key=key,
+    )
+    again = await call(
+        mcp_client,
+        "schedule_one_time_run",
+        deployment=second_name,
+        delay="1h",
+        idempotency_key=key,
+    )
+    assert second["already_existed"] is False
+    assert second["flow_run"]["id"] != first["flow_run"]["id"]
+    assert again["already_existed"] is True
+    assert again["flow_run"]["id"] == second["flow_run"]["id"]
+    assert again["flow_run"]["deployment"] == second_name
+
+
+async def test_one_time_run_cleans_its_tags(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    _, name = await make_deployment(tags=["team"])
+    result = await call(
+        mcp_client,
+        "schedule_one_time_run",
+        deployment=name,
+        delay="1h",
+        tags=["a", "a", "", " b "],
+    )
+    assert sorted(result["flow_run"]["tags"]) == ["a", "b", "team"]
+    stored = await prefect_client.read_flow_run(uuid.UUID(result["flow_run"]["id"]))
+    assert sorted(stored.tags) == ["a", "b", "team"]
+    [warning] = [w for w in result["warnings"] if "tags" in w]
+    assert "1 empty tag" in warning
+    assert "1 repeated tag(s) ('a')" in warning
+    assert "' b '" in warning
+
+    clean = await call(
+        mcp_client, "schedule_one_time_run", deployment=name, delay="1h", tags=["a"]
+    )
+    assert clean["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (None, None),
+        ([], []),
+        (["a", "a", "", " b "], ["a", "b"]),
+        ([" b ", "a", "b", "  ", "a"], ["b", "a"]),
+    ],
+)
+def test_clean_tags_keeps_the_first_of_each_in_order(
+    tags: list[str] | None, expected: list[str] | None
+) -> None:
+    from prefect_schedule_mcp.tools.one_time import clean_tags
+
+    cleaned, warnings = clean_tags(tags)
+    assert cleaned == expected
+    assert bool(warnings) == (tags is not None and tags != expected)
 
 
 @pytest.mark.parametrize(
@@ -486,6 +628,147 @@ async def test_reschedule_leaves_alone_a_run_that_started_after_the_plan(
     assert len(changed) == 2
 
 
+async def test_reschedule_moves_runs_in_any_not_started_state(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    deployment_id, name = await make_deployment()
+    names = ["AwaitingRetry", "AwaitingConcurrencySlot", "Resuming"]
+    waiting = [
+        (await create_runs(prefect_client, deployment_id, [when], state_name=state))[0]
+        for state, when in zip(names, hours_ago(1, 2, 3), strict=True)
+    ]
+    [late] = await create_runs(prefect_client, deployment_id, hours_ago(4))
+
+    done = await call(
+        mcp_client,
+        "reschedule_late_flow_runs",
+        deployment=name,
+        delay="1d",
+        most_recent_n=3,
+        states=[name.lower() for name in names],
+        dry_run=False,
+    )
+    assert [r["id"] for r in done["rescheduled"]] == [str(i) for i in waiting]
+    assert done["deleted"] == []
+    assert done["failed"] == []
+    for run_id in waiting:
+        run = await prefect_client.read_flow_run(run_id)
+        assert run.state.name == "Scheduled"
+        assert run.next_scheduled_start_time == run.expected_start_time + dt.timedelta(
+            days=1
+        )
+    assert await state_of(prefect_client, late) == "Late"
+
+
+@pytest.mark.parametrize(
+    ("state", "hint"),
+    [
+        ("Pending", "cancel_flow_runs"),
+        ("Running", "cancel_flow_runs"),
+        ("Paused", "cancel_flow_runs"),
+        ("Suspended", "cancel_flow_runs"),
+        ("Completed", "schedule_one_time_run"),
+        ("Cached", "schedule_one_time_run"),
+        ("Failed", "schedule_one_time_run"),
+        ("Crashed", "schedule_one_time_run"),
+        ("cancelled", "schedule_one_time_run"),
+        ("Cancelling", "end Cancelled"),
+    ],
+)
+async def test_reschedule_refuses_states_of_runs_that_started(
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+    state: str,
+    hint: str,
+) -> None:
+    deployment_id, name = await make_deployment()
+    [cancelled, completed, late] = await create_runs(
+        prefect_client, deployment_id, hours_ago(1, 2, 3)
+    )
+    await force_state(prefect_client, cancelled, "CANCELLED", "Cancelled")
+    await force_state(prefect_client, completed, "COMPLETED", "Completed")
+
+    for dry_run in (True, False):
+        error = await call_error(
+            mcp_client,
+            "reschedule_late_flow_runs",
+            deployment=name,
+            delay="1d",
+            most_recent_n=0,
+            states=["Late", state],
+            dry_run=dry_run,
+        )
+        assert "states" in error
+        assert repr(state.capitalize()) in error
+        assert "have not started" in error
+        assert hint in error
+        assert "AwaitingRetry" in error
+    assert await state_of(prefect_client, cancelled) == "Cancelled"
+    assert await state_of(prefect_client, completed) == "Completed"
+    assert await state_of(prefect_client, late) == "Late"
+
+
+async def test_reschedule_guard_needs_a_scheduled_state_type(
+    prefect_api_url: str, make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    """A state named Late is not enough: a run that finished is left alone."""
+    deployment_id, _ = await make_deployment()
+    [newest, middle, oldest, labelled] = await create_runs(
+        prefect_client, deployment_id, hours_ago(1, 2, 3, 4)
+    )
+    # Labelled Late before the plan, but cancelled: never planned at all.
+    await force_state(prefect_client, labelled, "CANCELLED", "Late")
+    api = PrefectAPI(Settings(), api_url=prefect_api_url)
+    try:
+        now = utcnow()
+        plan = await bulk.plan_reschedule(
+            api, deployment_id, ["Late"], dt.timedelta(hours=5), 1, now
+        )
+        assert [run.id for run, _ in plan.moves] == [newest]
+        assert [run.id for run in plan.deletions] == [middle, oldest]
+
+        # Finished after the plan, still under the name the plan saw.
+        await force_state(prefect_client, newest, "COMPLETED", "Late")
+        await force_state(prefect_client, oldest, "CANCELLED", "Late")
+        result = await bulk.reschedule(api, plan, ["Late"], True, False, now)
+    finally:
+        await api.aclose()
+
+    assert result.rescheduled == []
+    assert result.deleted == [str(middle)]
+    assert await type_of(prefect_client, newest) == "COMPLETED"
+    assert await type_of(prefect_client, oldest) == "CANCELLED"
+    assert await type_of(prefect_client, labelled) == "CANCELLED"
+    assert len([w for w in result.warnings if "changed state" in w]) == 2
+
+
+async def test_empty_states_are_refused_and_omitted_states_mean_late(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    deployment_id, name = await make_deployment()
+    [late] = await create_runs(prefect_client, deployment_id, hours_ago(1))
+    for tool, arguments in [
+        ("reschedule_late_flow_runs", {"delay": "1h", "most_recent_n": 1}),
+        ("cancel_flow_runs", {}),
+    ]:
+        error = await call_error(
+            mcp_client, tool, deployment=name, states=[], dry_run=False, **arguments
+        )
+        assert "Invalid states []" in error
+        assert "at least one state, e.g. ['Late']" in error
+    assert await state_of(prefect_client, late) == "Late"
+
+    plan = await call(
+        mcp_client,
+        "reschedule_late_flow_runs",
+        deployment=name,
+        delay="1d",
+        most_recent_n=1,
+    )
+    assert [r["id"] for r in plan["rescheduled"]] == [str(late)]
+
+
 async def test_reschedule_refuses_bad_input(
     mcp_client: Client[Any], make_deployment: DeploymentFactory
 ) -> None:
@@ -587,22 +870,27 @@ async def test_cancel_handles_every_page_and_respects_a_limit(
         prefect_client, deployment_id, hours_ago(*[1 + i / 60 for i in range(230)])
     )
 
-    capped = await call(
-        mcp_client,
-        "cancel_flow_runs",
-        states=["Late"],
-        deployment=name,
-        limit=20,
-        dry_run=False,
-    )
-    assert capped["matched"] == 20
-    assert len(capped["cancelled"]) == 20
-    assert any("230 runs match" in w for w in capped["warnings"])
+    arguments = {"states": ["Late"], "deployment": name, "limit": 20}
+    plan = await call(mcp_client, "cancel_flow_runs", **arguments)
+    capped = await call(mcp_client, "cancel_flow_runs", **arguments, dry_run=False)
+    assert plan.keys() == capped.keys()
+    for result, verb in [(plan, "would be"), (capped, "were")]:
+        assert result["matched"] == 230
+        assert len(result["cancelled"]) == 20
+        limited = [w for w in result["warnings"] if "matching runs" in w]
+        assert limited == [
+            f"Only 20 of the 230 matching runs {verb} cancelled (`limit`), those "
+            "with the oldest expected start time; call again for the rest, or "
+            "raise `limit`."
+        ]
+    assert capped["cancelled"] == plan["cancelled"]
+    assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == 20
 
     done = await call(
         mcp_client, "cancel_flow_runs", states=["Late"], deployment=name, dry_run=False
     )
     assert done["matched"] == 210
+    assert not any("matching runs" in w for w in done["warnings"])
     assert len(done["cancelled"]) == 210
     assert await count_in(prefect_client, deployment_id, ["Late"]) == 0
     assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == 230
@@ -634,8 +922,6 @@ async def test_cancel_leaves_alone_a_run_that_started_after_the_plan(
 
 
 async def test_cancel_needs_valid_states(mcp_client: Client[Any]) -> None:
-    error = await call_error(mcp_client, "cancel_flow_runs", states=[])
-    assert "states" in error
     error = await call_error(mcp_client, "cancel_flow_runs", states=["Cancel"])
     assert "Cancelled" in error or "Cancelling" in error
 

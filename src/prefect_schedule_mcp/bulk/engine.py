@@ -61,16 +61,28 @@ SQLITE_LOCKED = "database is locked"
 T = TypeVar("T")
 
 
-def in_states(states: list[str]) -> FlowRunFilter:
-    """A filter of the runs whose state is named one of ``states``."""
+def in_states(states: list[str], *, not_started: bool = False) -> FlowRunFilter:
+    """A filter of the runs whose state is named one of ``states``.
+
+    With ``not_started``, the state must also be of the SCHEDULED type: a
+    name says nothing certain about the type (any client may label a state
+    as it likes), and moving or deleting a run that started would lose it.
+    """
     from prefect.client.schemas.filters import (
         FlowRunFilter,
         FlowRunFilterState,
         FlowRunFilterStateName,
+        FlowRunFilterStateType,
     )
+    from prefect.client.schemas.objects import StateType
 
     return FlowRunFilter(
-        state=FlowRunFilterState(name=FlowRunFilterStateName(any_=states))
+        state=FlowRunFilterState(
+            name=FlowRunFilterStateName(any_=states),
+            type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+            if not_started
+            else None,
+        )
     )
 
 
@@ -140,14 +152,16 @@ async def move_runs(
     progress: ProgressHandler | None = None,
     total: int | None = None,
 ) -> BulkOutcome:
-    """Propose ``Scheduled(new time)`` to each run that is still in ``states``.
+    """Propose ``Scheduled(new time)`` to each run still waiting in ``states``.
 
     The run itself is kept (id, parameters, tags, job variables); only its
     state changes. Each run has its own time, so each is one guarded call.
+    The guard also asks for a SCHEDULED state type, whatever ``states`` says:
+    a run that started or finished is never brought back to run again.
     """
     from prefect.states import Scheduled
 
-    base = in_states(states)
+    base = in_states(states, not_started=True)
     runner = Runner(
         "Rescheduled",
         concurrency
@@ -191,8 +205,8 @@ async def delete_runs(
     total: int | None = None,
     offset: int = 0,
 ) -> BulkOutcome:
-    """Delete the runs of ``ids`` that are still in ``states``, 50 a call."""
-    base = in_states(states)
+    """Delete the runs of ``ids`` still not started and in ``states``, 50 a call."""
+    base = in_states(states, not_started=True)
     runner = Runner(
         "Deleted",
         concurrency or await bulk_concurrency(api, "delete", ids[0] if ids else None),

@@ -12,31 +12,38 @@ from prefect_schedule_mcp.scheduling import parse_duration, parse_time
 if TYPE_CHECKING:
     from prefect.client.schemas.filters import FlowRunFilter
 
-# Every state name Prefect 3 gives a flow run, by state type.
-STATE_NAMES = (
-    "Scheduled",
-    "Late",
-    "AwaitingRetry",
-    "AwaitingConcurrencySlot",
-    "Resuming",
-    "Pending",
-    "Submitting",
-    "InfrastructurePending",
-    "NotReady",
-    "Running",
-    "Retrying",
-    "Completed",
-    "Cached",
-    "RolledBack",
-    "Failed",
-    "TimedOut",
-    "Crashed",
-    "Cancelling",
-    "Cancelled",
-    "Paused",
-    "Suspended",
+# Every state name Prefect 3 gives a flow run, with its state type. The server
+# names a Scheduled-type state "Resuming" when a suspended run is resumed;
+# "NotReady" is a Pending state when upstream work is not done.
+STATE_TYPES = {
+    "Scheduled": "SCHEDULED",
+    "Late": "SCHEDULED",
+    "AwaitingRetry": "SCHEDULED",
+    "AwaitingConcurrencySlot": "SCHEDULED",
+    "Resuming": "SCHEDULED",
+    "Pending": "PENDING",
+    "Submitting": "PENDING",
+    "InfrastructurePending": "PENDING",
+    "NotReady": "PENDING",
+    "Running": "RUNNING",
+    "Retrying": "RUNNING",
+    "Completed": "COMPLETED",
+    "Cached": "COMPLETED",
+    "RolledBack": "COMPLETED",
+    "Failed": "FAILED",
+    "TimedOut": "FAILED",
+    "Crashed": "CRASHED",
+    "Cancelling": "CANCELLING",
+    "Cancelled": "CANCELLED",
+    "Paused": "PAUSED",
+    "Suspended": "PAUSED",
+}
+STATE_NAMES = tuple(STATE_TYPES)
+NOT_STARTED_STATES = tuple(
+    name for name, kind in STATE_TYPES.items() if kind == "SCHEDULED"
 )
 _CANONICAL = {name.lower(): name for name in STATE_NAMES}
+_FINISHED_TYPES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 
 
 def check_states(states: list[str] | None, field: str = "states") -> list[str]:
@@ -54,6 +61,55 @@ def check_states(states: list[str] | None, field: str = "states") -> list[str]:
             )
         if canonical not in checked:
             checked.append(canonical)
+    return checked
+
+
+def required_states(states: list[str], field: str = "states") -> list[str]:
+    """Like :func:`check_states`, but an empty list is an error too.
+
+    A bulk change over "no states" has no sensible meaning: it would either
+    match nothing or, read as "all", touch every run of the deployment.
+    """
+    if not states:
+        raise InvalidInput(
+            field,
+            states,
+            "is empty: it would match no run.",
+            "Give at least one state, e.g. ['Late'].",
+        )
+    return check_states(states, field)
+
+
+def not_started_states(states: list[str], field: str = "states") -> list[str]:
+    """Checked state names, each of a run that has not started yet.
+
+    Moving a run to a new time is a Scheduled state proposed to it; for a run
+    that started or finished, that would bring it back to run again (a
+    Completed flow re-run, a Cancelled one revived). Only names of the
+    SCHEDULED state type are accepted.
+    """
+    checked = required_states(states, field)
+    for name in checked:
+        kind = STATE_TYPES[name]
+        if kind == "SCHEDULED":
+            continue
+        if kind in _FINISHED_TYPES:
+            why = "its runs have finished, and a new time would make them run again."
+            hint = "To run the flow again, use schedule_one_time_run."
+        elif kind == "CANCELLING":
+            why = "its runs are being cancelled already."
+            hint = "They end Cancelled by themselves."
+        else:
+            why = "its runs have already been picked up to run."
+            hint = "To stop them, use cancel_flow_runs."
+        raise InvalidInput(
+            field,
+            name,
+            f"is a {kind} state: {why} Only runs that have not started can be "
+            "rescheduled.",
+            f"{hint} Reschedule runs in {', '.join(NOT_STARTED_STATES)}; e.g. "
+            "['Late'].",
+        )
     return checked
 
 

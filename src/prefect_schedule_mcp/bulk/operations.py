@@ -79,14 +79,15 @@ async def plan_reschedule(
 
     sort = FlowRunSort.EXPECTED_START_TIME_DESC
     of_deployment = FlowRunFilterDeploymentId(any_=[deployment_id])
+    not_started = in_states(states, not_started=True)
     candidates = await plan_runs(
-        api, in_states(states).model_copy(update={"deployment_id": of_deployment}), sort
+        api, not_started.model_copy(update={"deployment_id": of_deployment}), sort
     )
     moved_before: list[PlannedRun] = []
     if "Scheduled" not in states:
         # Runs an earlier call moved to a future time are plain Scheduled now;
         # they were late once, so their expected start time is in the past.
-        scheduled = in_states(["Scheduled"]).model_copy(
+        scheduled = in_states(["Scheduled"], not_started=True).model_copy(
             update={
                 "deployment_id": of_deployment,
                 "expected_start_time": FlowRunFilterExpectedStartTime.model_validate(
@@ -273,13 +274,22 @@ async def cancel(
     dry_run: bool,
     progress: ProgressHandler | None = None,
 ) -> CancelResult:
-    """Describe or apply the cancellation of the planned runs."""
+    """Describe or apply the cancellation of the planned runs.
+
+    ``total`` is how many runs match the filters (``matched`` in the result,
+    every match however many are handled); ``planned`` holds at most
+    ``limit`` of them, the oldest first.
+    """
+    # Runs can turn Late between the count and the plan: never report fewer
+    # matches than the runs planned.
+    matched = max(total, len(planned))
     warnings: list[str] = []
-    matched = total if limit is None else min(total, limit)
-    if limit is not None and total > limit:
+    if limit is not None and matched > limit:
         warnings.append(
-            f"{total} runs match; only the {limit} with the oldest expected start "
-            "time are cancelled. Call again for the rest."
+            f"Only {limit} of the {matched} matching runs "
+            f"{'would be' if dry_run else 'were'} cancelled (`limit`), those with "
+            "the oldest expected start time; call again for the rest, or raise "
+            "`limit`."
         )
     if dry_run:
         return CancelResult(
@@ -319,9 +329,13 @@ async def cancel(
     return CancelResult(
         dry_run=False,
         matched=matched,
+        # In the plan's order (oldest first), as the dry run lists them.
         cancelled=[
-            CancelledRun(id=str(run_id), name=by_id[run_id].name, final_state=state)
-            for run_id, state in outcome.done.items()
+            CancelledRun(
+                id=str(run.id), name=run.name, final_state=outcome.done[run.id]
+            )
+            for run in planned
+            if run.id in outcome.done
         ],
         failed=_failed(outcome),
         warnings=warnings,

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def run_info(run: FlowRun, deployment: str, timezone: str) -> FlowRunInfo:
+def run_info(run: FlowRun, deployment: str | None, timezone: str) -> FlowRunInfo:
     return FlowRunInfo(
         id=str(run.id),
         name=run.name,
@@ -43,6 +43,59 @@ def run_info(run: FlowRun, deployment: str, timezone: str) -> FlowRunInfo:
         parameters=dict(run.parameters or {}),
         tags=list(run.tags or []),
     )
+
+
+def clean_tags(tags: list[str] | None) -> tuple[list[str] | None, list[str]]:
+    """Tags stripped, without empty ones or repeats (first seen kept, in order).
+
+    Prefect stores tags as given, so ``" b "`` and ``"b"`` would be two tags
+    and ``""`` one that matches nothing. Returns the tags and the sentences
+    saying what was changed.
+    """
+    if tags is None:
+        return None, []
+    cleaned: list[str] = []
+    trimmed: list[str] = []
+    repeated: list[str] = []
+    empty = 0
+    for tag in tags:
+        text = str(tag).strip()
+        if not text:
+            empty += 1
+            continue
+        if text != tag:
+            trimmed.append(str(tag))
+        if text in cleaned:
+            repeated.append(text)
+            continue
+        cleaned.append(text)
+    changes = []
+    if empty:
+        changes.append(f"dropped {empty} empty tag(s)")
+    if repeated:
+        shown = ", ".join(repr(tag) for tag in dict.fromkeys(repeated))
+        changes.append(f"dropped {len(repeated)} repeated tag(s) ({shown})")
+    if trimmed:
+        shown = ", ".join(repr(tag) for tag in trimmed)
+        changes.append(f"trimmed the spaces around {shown}")
+    if not changes:
+        return cleaned, []
+    kept = ", ".join(repr(tag) for tag in cleaned) or "none"
+    return cleaned, [
+        "The tags were cleaned: " + "; ".join(changes) + f". Tags given: {kept}."
+    ]
+
+
+async def deployment_name(api: PrefectAPI, run: FlowRun) -> str | None:
+    """The 'flow/deployment' name of the run's deployment, if it still exists."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    if run.deployment_id is None:
+        return None
+    found = await api.read_deployments(
+        DeploymentFilter(id=DeploymentFilterId(any_=[run.deployment_id])), limit=1
+    )
+    return found[0].name if found else None
 
 
 def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
@@ -85,13 +138,18 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
             ),
         ] = None,
         tags: Annotated[
-            list[str] | None, Field(description="Extra tags for the run.")
+            list[str] | None,
+            Field(
+                description="Extra tags for the run, added to the deployment's; "
+                "spaces around a tag, empty tags and repeats are dropped."
+            ),
         ] = None,
         idempotency_key: Annotated[
             str | None,
             Field(
                 description="Calling again with the same key returns the same run, "
-                "not a second one."
+                "not a second one. Prefect scopes keys by flow: a key used for "
+                "another deployment of the same flow returns that run."
             ),
         ] = None,
         allow_past: Annotated[
@@ -107,7 +165,8 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         "parameters": {"x": 10}}. Parameter names must be the deployment's. A
         time in the past is refused unless allow_past=true. With an
         idempotency_key already used, the existing run is returned unchanged and
-        `already_existed` is true.
+        `already_existed` is true; `flow_run.deployment` names the deployment
+        it belongs to, which can be another deployment of the same flow.
         """
         from prefect.client.schemas.filters import (
             FlowRunFilter,
@@ -152,14 +211,16 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         overrides = check_parameters(
             parameters, target.raw.parameter_openapi_schema, target.name
         )
+        tags_to_add, tag_warnings = clean_tags(tags)
         existing: list[FlowRun] = []
         if idempotency_key:
+            # Keys are unique per flow, so other flows may hold runs with the
+            # same key: read them all (one per flow), or one of them could
+            # hide this flow's run.
             key_filter = FlowRunFilter(
                 idempotency_key=FlowRunFilterIdempotencyKey(any_=[idempotency_key])
             )
-            async for page in api.iter_flow_runs(
-                key_filter, FlowRunSort.ID_DESC, limit=1
-            ):
+            async for page in api.iter_flow_runs(key_filter, FlowRunSort.ID_DESC):
                 existing.extend(page)
 
         client = await api.client()
@@ -168,24 +229,48 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                 target.id,
                 parameters=overrides,
                 state=Scheduled(scheduled_time=when),
-                tags=tags,
+                tags=tags_to_add,
                 idempotency_key=idempotency_key,
             )
-        already = any(old.id == run.id for old in existing)
-        if already:
+        # A run of another deployment cannot be the one just asked for.
+        already = run.deployment_id != target.id or any(
+            old.id == run.id for old in existing
+        )
+        run_deployment: str | None = target.name
+        if not already:
+            warnings.extend(tag_warnings)
+        elif run.deployment_id == target.id:
             warnings.append(
                 f"The idempotency key {idempotency_key!r} was used before: the "
                 f"existing run {run.name!r} was returned as it is; the time, "
                 "parameters and tags of this call were not applied."
             )
-            if run.deployment_id != target.id:
-                warnings.append(
-                    "That run belongs to another deployment of the same flow "
-                    "(Prefect scopes idempotency keys by flow)."
-                )
-        logger.info("Flow run %s of %s at %s", run.id, target.name, when.isoformat())
+        else:
+            run_deployment = await deployment_name(api, run)
+            if run_deployment:
+                holder = f"deployment {run_deployment!r} of the same flow"
+            elif run.deployment_id:
+                holder = f"deployment {run.deployment_id} (since deleted) of the flow"
+            else:
+                holder = "the same flow, made without a deployment"
+            warnings.append(
+                f"No run was created on deployment {target.name!r}: the "
+                f"idempotency key {idempotency_key!r} is already used by run "
+                f"{run.name!r} of {holder}, and Prefect scopes idempotency keys "
+                "by flow, not by deployment. That run was returned as it is; the "
+                "time, parameters and tags of this call were not applied. To "
+                f"schedule a run of {target.name!r}, call again with another "
+                "idempotency_key."
+            )
+        logger.info(
+            "Flow run %s of %s at %s%s",
+            run.id,
+            run_deployment,
+            when.isoformat(),
+            " (already existed)" if already else "",
+        )
         return OneTimeRun(
-            flow_run=run_info(run, target.name, zone),
+            flow_run=run_info(run, run_deployment, zone),
             already_existed=already,
             warnings=warnings,
         )

@@ -10,9 +10,12 @@ from pydantic import Field
 
 from prefect_schedule_mcp import bulk
 from prefect_schedule_mcp.bulk.filters import (
+    NOT_STARTED_STATES,
     check_states,
     late_cutoff,
+    not_started_states,
     optional_time,
+    required_states,
     run_filter,
 )
 from prefect_schedule_mcp.errors import InvalidInput
@@ -161,7 +164,10 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         ] = True,
         states: Annotated[
             list[str] | None,
-            Field(description="State names to match; default ['Late']."),
+            Field(
+                description="States of runs that have not started, to match; "
+                "default ['Late']. One of: " + ", ".join(NOT_STARTED_STATES) + "."
+            ),
         ] = None,
         dry_run: Annotated[
             bool,
@@ -178,9 +184,11 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         {"deployment": "etl/nightly", "delay": "6h", "most_recent_n": 3}.
         dry_run=true (default) changes nothing and lists the runs that would be
         rescheduled (with their new times) and deleted: show it to the user,
-        then call again with dry_run=false. A run that changed state in between
-        is left alone and named in `warnings`. Calling again after a partial
-        failure finishes the job without moving extra runs.
+        then call again with dry_run=false. Only runs that have not started
+        are touched: `states` refuses Running, Completed, Cancelled and the
+        like (use cancel_flow_runs to stop runs). A run that changed state in
+        between is left alone and named in `warnings`. Calling again after a
+        partial failure finishes the job without moving extra runs.
         """
         now = utc_now()
         offset = parse_duration(delay, "delay")
@@ -188,7 +196,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
             raise InvalidInput(
                 "delay", delay, "is zero.", "Give how much later to run, e.g. '6h'."
             )
-        checked = check_states(states or ["Late"])
+        checked = not_started_states(["Late"] if states is None else states)
         target = await api.resolve_deployment(deployment)
         plan = await bulk.plan_reschedule(
             api, target.id, checked, offset, most_recent_n, now
@@ -238,19 +246,13 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         never started becomes Cancelled at once, a running one stays Cancelling
         until its worker has torn its infrastructure down. dry_run=true
         (default) changes nothing and lists the runs that would be cancelled
-        with their expected final state.
+        with their expected final state. `matched` counts every run that
+        matches; `cancelled` holds at most `limit` of them.
         """
         from prefect.client.schemas.sorting import FlowRunSort
 
         now = utc_now()
-        checked = check_states(states, "states")
-        if not checked:
-            raise InvalidInput(
-                "states",
-                states,
-                "is empty.",
-                "Name the states to cancel, e.g. ['Late'].",
-            )
+        checked = required_states(states)
         cutoff = late_cutoff(late_by_at_least, now)
         before = optional_time(expected_before, "expected_before")
         target = await api.resolve_deployment(deployment) if deployment else None
