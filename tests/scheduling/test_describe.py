@@ -1,9 +1,12 @@
 """describe(): one sentence per schedule, naming its zone."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from prefect_schedule_mcp.scheduling import (
     describe,
+    next_runs,
     normalize_cron,
     normalize_interval,
     normalize_rrule,
@@ -68,3 +71,36 @@ from prefect_schedule_mcp.scheduling import (
 )
 def test_describe(spec, expected: str) -> None:
     assert describe(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("cron", "day_or", "expected"),
+    [
+        # a day of week naming all seven days is every day
+        ("0 9 * * 0-7", None, "At 09:00 (UTC)"),
+        ("0 9 * * 0-6", None, "At 09:00 (UTC)"),
+        ("0 9 * * 1-7", None, "At 09:00 (UTC)"),
+        ("0 9 * * SUN-SAT", None, "At 09:00 (UTC)"),
+        ("0 9 * * 0,1,2,3,4,5,6", None, "At 09:00 (UTC)"),
+        ("0 9 ? * 0-7", None, "At 09:00 (UTC)"),
+        # joined to a day of month by day_or, every day runs
+        ("0 9 1 * 0-6", None, "At 09:00 (UTC)"),
+        ("0 9 1-31 * 1", None, "At 09:00 (UTC)"),
+        # required together with one (day_or=false), only the other counts
+        ("0 9 1 * 0-7", False, "At 09:00, on day 1 of the month (UTC)"),
+        ("0 9 1-31 * 1", False, "At 09:00, only on Monday (UTC)"),
+        # '?' leaves the field open
+        ("0 9 ? * 1", None, "At 09:00, only on Monday (UTC)"),
+        ("0 9 1 * ?", None, "At 09:00, on day 1 of the month (UTC)"),
+        # not every day: unchanged
+        ("0 9 * * 1-5", None, "At 09:00, Monday through Friday (UTC)"),
+        ("0 9 * * 6-7", None, "At 09:00, Saturday through Sunday (UTC)"),
+    ],
+)
+def test_describe_cron_days(cron: str, day_or: bool | None, expected: str) -> None:
+    spec = normalize_cron(cron, day_or=day_or)
+    assert describe(spec) == expected
+    # the sentence matches the days Prefect runs on
+    runs = next_runs(spec, datetime(2025, 3, 1, tzinfo=UTC), 7)
+    every_day = len({r.date() for r in runs}) == 7 and runs[-1].day == 7
+    assert every_day is (expected == "At 09:00 (UTC)")

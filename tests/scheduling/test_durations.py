@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from prefect_schedule_mcp.errors import InvalidInput
-from prefect_schedule_mcp.scheduling import format_duration, parse_duration
+from prefect_schedule_mcp.scheduling import format_duration, parse_duration, utc_now
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,13 @@ from prefect_schedule_mcp.scheduling import format_duration, parse_duration
         ("5m", timedelta(minutes=5)),
         ("2h30m", timedelta(hours=2, minutes=30)),
         ("1h 30m", timedelta(hours=1, minutes=30)),
-        ("1H30M", timedelta(hours=1, minutes=30)),
+        ("1H30m", timedelta(hours=1, minutes=30)),
+        ("1m", timedelta(minutes=1)),
+        ("PT1M", timedelta(minutes=1)),
+        ("pt2m", timedelta(minutes=2)),
+        ("5 Min", timedelta(minutes=5)),
+        ("10 MINUTES", timedelta(minutes=10)),
+        ("P36525D", timedelta(days=36525)),
         ("1d", timedelta(days=1)),
         ("1w", timedelta(weeks=1)),
         ("1.5h", timedelta(minutes=90)),
@@ -41,12 +47,6 @@ def test_parse_duration_accepts(value: str | float, expected: timedelta) -> None
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("P1M", "months or years"),
-        ("P1Y", "months or years"),
-        ("P1Y2M", "months or years"),
-        ("1mo", "months or years"),
-        ("1y", "months or years"),
-        ("3 months", "months or years"),
         ("-5m", "negative"),
         ("-PT5M", "negative"),
         (-1, "negative"),
@@ -59,7 +59,8 @@ def test_parse_duration_accepts(value: str | float, expected: timedelta) -> None
         ("PT5X", "ISO 8601"),
         ("", "empty"),
         ("5m garbage!", "accepted form"),
-        (True, "not a duration"),
+        (True, "boolean"),
+        (False, "boolean"),
     ],
 )
 def test_parse_duration_refuses(value: object, reason: str) -> None:
@@ -68,12 +69,67 @@ def test_parse_duration_refuses(value: object, reason: str) -> None:
     message = str(caught.value)
     assert reason in message
     assert "delay" in message
-    if "months" in reason:
-        assert "cron" in message
-        assert "rrule" in message
-    else:
-        assert "PT5M" in message
-        assert "2h30m" in message
+    assert "PT5M" in message
+    assert "2h30m" in message
+
+
+INTERVAL_HINT = ["'0 10 1 * *'", "rrule", "FREQ=MONTHLY"]
+LENGTH_HINT = ["in days", "P30D"]
+
+
+@pytest.mark.parametrize(
+    ("value", "field", "needles"),
+    [
+        # calendar units: the hint fits what the field is
+        ("P1M", "interval", ["months or years", *INTERVAL_HINT]),
+        ("P1Y2M", "interval", ["months or years", *INTERVAL_HINT]),
+        ("1mo", "interval", ["months or years", *INTERVAL_HINT]),
+        ("P1M", "delay", ["months or years", *LENGTH_HINT]),
+        ("1y", "delay", ["months or years", *LENGTH_HINT]),
+        ("3 months", "late_by_at_least", ["months or years", *LENGTH_HINT]),
+        # a short form's upper-case M: minutes or months?
+        ("1M", "interval", ["minutes or months", "'1m'", *INTERVAL_HINT]),
+        ("2M", "interval", ["minutes or months", "'2m'", *INTERVAL_HINT]),
+        ("1H30M", "delay", ["minutes or months", "'1h30m'", *LENGTH_HINT]),
+        ("2 M", "late_by_at_least", ["minutes or months", *LENGTH_HINT]),
+    ],
+)
+def test_parse_duration_refuses_calendar_units(
+    value: str, field: str, needles: list[str]
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_duration(value, field)
+    message = str(caught.value)
+    assert message.startswith(f"Invalid {field} {value!r}:")
+    for needle in needles:
+        assert needle in message
+    if field != "interval":
+        assert "cron" not in message  # a delay is no schedule: no cron advice
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1e12,
+        10**400,  # beyond any float
+        "1e12",
+        "1000000000000s",
+        "P36526D",
+        "P36525DT1S",
+        "5300000w",
+        "P99999999999D",  # too large for pydantic itself
+    ],
+)
+def test_parse_duration_refuses_beyond_a_century(value: object) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_duration(value, "delay")  # type: ignore[arg-type]
+    assert "longer than the 100 years supported" in str(caught.value)
+    assert "P36525D" in str(caught.value)
+
+
+def test_longest_duration_can_be_added_to_now() -> None:
+    longest = parse_duration("P36525D", "delay")
+    assert (utc_now() + longest).year >= 2070
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,47 @@ def test_parse_time_refuses(value: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "zone"),
+    [
+        ("9999-12-31T23:59Z", "UTC"),
+        ("0001-01-01T00:00Z", "UTC"),
+        ("0001-01-01T00:00", "Asia/Tokyo"),  # overflows when read as wall time
+        ("9999-12-31T23:59", "America/New_York"),
+        ("0001-01-01", "UTC"),
+        ("1969-12-31T23:59:59Z", "UTC"),
+        ("3000-01-01T00:00:00Z", "UTC"),
+        ("1970-01-01T08:59", "Asia/Tokyo"),  # 1969 in UTC
+        ("2999-12-31T19:00", "America/New_York"),  # 3000 in UTC
+        (datetime(1, 1, 1, tzinfo=UTC), "America/New_York"),
+        (datetime(9999, 12, 31, 23, 59), "Asia/Tokyo"),
+    ],
+)
+def test_parse_time_refuses_out_of_range(value: str | datetime, zone: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_time(value, zone, "start_after")
+    message = str(caught.value)
+    assert message.startswith("Invalid start_after")
+    assert "outside the range" in message
+    assert "1970-01-01 to 2999-12-31 (UTC)" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "zone", "expected"),
+    [
+        ("1970-01-01T00:00:00Z", "UTC", "1970-01-01T00:00:00+00:00"),
+        ("1970-01-01T09:00", "Asia/Tokyo", "1970-01-01T09:00:00+09:00"),
+        ("2999-12-31T23:59:59Z", "UTC", "2999-12-31T23:59:59+00:00"),
+        ("2999-12-31T18:59", "America/New_York", "2999-12-31T18:59:00-05:00"),
+        ("2999-12-31", "UTC", "2999-12-31T00:00:00+00:00"),
+    ],
+)
+def test_parse_time_accepts_the_ends_of_the_range(
+    value: str, zone: str, expected: str
+) -> None:
+    assert format_time(parse_time(value, zone, "t").value, zone) == expected
+
+
+@pytest.mark.parametrize(
     ("dt", "zone", "expected"),
     [
         (

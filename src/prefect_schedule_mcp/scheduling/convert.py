@@ -62,7 +62,10 @@ def spec_from_prefect(schedule: Any) -> ScheduleSpec:
             seconds = float(interval)
         else:
             seconds = parse_duration(interval, "interval").total_seconds()
-        anchor = parse_time(data["anchor_date"], zone, "anchor_date").value
+        # As stored: an anchor outside the range taken from callers still runs.
+        anchor = parse_time(
+            data["anchor_date"], zone, "anchor_date", check_range=False
+        ).value
         definition = {
             "interval": seconds,
             "anchor_date": anchor_text(anchor, zone),

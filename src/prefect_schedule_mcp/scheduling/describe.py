@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from prefect_schedule_mcp.scheduling.durations import format_duration
+from prefect_schedule_mcp.scheduling.normalize import cron_days
 from prefect_schedule_mcp.scheduling.spec import ScheduleSpec
 
 _FREQ_UNITS = {
@@ -70,13 +71,33 @@ def _describe_cron(cron: str, day_or: bool) -> str:
     options.use_24hour_time_format = True
     options.verbose = False
     try:
-        text = str(ExpressionDescriptor(cron, options).get_description())
+        described = _days_as_run(cron, day_or)
+        text = str(ExpressionDescriptor(described, options).get_description())
     except Exception:  # the describer is cosmetic: never fail a tool on it
         return f"Cron '{cron}'"
-    fields = cron.split()
+    fields = described.split()
     if not day_or and fields[2] != "*" and fields[4] != "*":
         text = text.replace(", or on ", ", but only if it is ")
     return text
+
+
+def _days_as_run(cron: str, day_or: bool) -> str:
+    """The cron with each day field that leaves every day open written ``*``.
+
+    The describer reads ``0-7`` as "Sunday through Sunday" and ``?`` as a
+    restriction; what counts is the days Prefect runs on (see
+    :func:`.normalize.cron_days`). A field naming every day is ``*``; and
+    when day_or joins it to a restricted field, every day runs, so both are.
+    """
+    days = cron_days(cron)
+    fields = cron.split()
+    if days.combined and day_or and (days.every_day_of_month or days.every_day_of_week):
+        fields[2] = fields[4] = "*"
+    if days.every_day_of_month:
+        fields[2] = "*"
+    if days.every_day_of_week:
+        fields[4] = "*"
+    return " ".join(fields)
 
 
 def _describe_rrule(text: str) -> str:

@@ -7,12 +7,19 @@ Accepted forms, for every argument that takes a duration:
 - Short forms: a run of ``<number><unit>`` parts, units ``w``, ``d``, ``h``,
   ``m``, ``s`` (and spelled-out words such as ``min``, ``hours``), spaces
   allowed and case ignored: ``90s``, ``5m``, ``2h30m``, ``1h 30m``, ``1.5h``.
+  The one exception to ignoring case is a bare ``M``: in ISO 8601's date part
+  it means months, and many people write it for months, so ``1M`` is refused
+  as ambiguous rather than read as a minute.
 - A number of seconds, as a number or a numeric string: ``3600``, ``"0.5"``.
+  A boolean is not a number here, although Python counts it as one.
 
 Months and years are refused: their length varies (28 to 31 days, 365 or 366),
 and Prefect itself does not agree with itself on them (pydantic reads ``P1M``
-as 30 days; Prefect on Python 3.13 reads it as a calendar month). A calendar
-cadence belongs in a cron or an rrule, and the error says so.
+as 30 days; Prefect on Python 3.13 reads it as a calendar month). For an
+interval the error points to a cron or an rrule, which keep a calendar
+cadence; for any other duration (a delay, a lateness) it asks for days.
+
+Durations longer than 100 years are refused (see ``limits.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ import re
 from datetime import timedelta
 
 from prefect_schedule_mcp.errors import InvalidInput
+from prefect_schedule_mcp.scheduling.limits import (
+    DURATION_RANGE_HINT,
+    LONGEST_DURATION,
+)
 
 ACCEPTED_FORMATS = (
     "Use an ISO 8601 duration ('PT5M', 'P1DT2H', 'P2W'), a short form "
@@ -33,6 +44,14 @@ CALENDAR_HINT = (
     "use a cron schedule such as '0 10 1 * *' (10:00 on the 1st of every month) "
     "or an rrule with FREQ=MONTHLY (or FREQ=YEARLY)."
 )
+LENGTH_HINT = (
+    "Months and years have no fixed length: give the length in days, "
+    "e.g. P30D (or '30d')."
+)
+
+# Fields whose duration is a schedule's interval: a calendar cadence there
+# belongs in a cron or an rrule. Every other field is a plain length of time.
+_INTERVAL_FIELDS = {"interval"}
 
 _UNIT_SECONDS: dict[str, float] = {
     "w": 604800.0,
@@ -82,7 +101,7 @@ _CALENDAR_UNITS = {
     "years",
 }
 
-_SHORT_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*,?")
+_SHORT_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*,?", re.IGNORECASE)
 _ISO_CALENDAR = re.compile(r"^P(?:[^T]*[YM])", re.IGNORECASE)
 
 
@@ -91,20 +110,29 @@ def parse_duration(value: str | int | float, field: str) -> timedelta:
 
     Args:
         value: an ISO 8601 duration, a short form, or a number of seconds.
-        field: the argument's name, used in error messages.
+        field: the argument's name, used in error messages; ``"interval"``
+            gets the cron or rrule hint for months, other fields a hint to
+            give days.
 
     Returns:
         The duration. Zero is returned as is; whether zero is allowed is the
         caller's decision.
 
     Raises:
-        InvalidInput: for negatives, NaN or infinity, months or years, and text
-            in none of the accepted forms.
+        InvalidInput: for negatives, NaN or infinity, months or years, an
+            ambiguous ``M``, more than 100 years, booleans, and text in none
+            of the accepted forms.
     """
     if isinstance(value, bool):
-        raise InvalidInput(field, value, "is not a duration.", ACCEPTED_FORMATS)
+        raise InvalidInput(
+            field, value, "is a boolean, not a duration.", ACCEPTED_FORMATS
+        )
     if isinstance(value, int | float):
-        return _from_seconds(float(value), value, field)
+        try:
+            seconds = float(value)
+        except OverflowError as e:  # an int beyond any float
+            raise _too_long(field, value) from e
+        return _from_seconds(seconds, value, field)
     if not isinstance(value, str):
         raise InvalidInput(field, value, "is not a duration.", ACCEPTED_FORMATS)
 
@@ -123,7 +151,11 @@ def parse_duration(value: str | int | float, field: str) -> timedelta:
 
     if text[:1] in ("P", "p"):
         return _parse_iso(text, value, field)
-    return _parse_short(text.lower(), value, field)
+    return _parse_short(text, value, field)
+
+
+def _calendar_hint(field: str) -> str:
+    return CALENDAR_HINT if field in _INTERVAL_FIELDS else LENGTH_HINT
 
 
 def _from_seconds(seconds: float, original: object, field: str) -> timedelta:
@@ -131,27 +163,38 @@ def _from_seconds(seconds: float, original: object, field: str) -> timedelta:
         raise InvalidInput(field, original, "is not a finite number.", ACCEPTED_FORMATS)
     if seconds < 0:
         raise InvalidInput(field, original, "is negative.", ACCEPTED_FORMATS)
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError as e:
-        raise InvalidInput(field, original, "is too large.", ACCEPTED_FORMATS) from e
+    if seconds > LONGEST_DURATION.total_seconds():
+        raise _too_long(field, original)
+    return timedelta(seconds=seconds)
+
+
+def _too_long(field: str, original: object) -> InvalidInput:
+    return InvalidInput(
+        field, original, "is longer than the 100 years supported.", DURATION_RANGE_HINT
+    )
 
 
 def _parse_iso(text: str, original: str, field: str) -> timedelta:
     # pydantic reads P1M as 30 days and P1Y as 365 days without a word; catch
     # calendar units in the date part (before any T) first.
     if _ISO_CALENDAR.match(text):
-        raise InvalidInput(field, original, "uses months or years.", CALENDAR_HINT)
+        raise InvalidInput(
+            field, original, "uses months or years.", _calendar_hint(field)
+        )
     from pydantic import TypeAdapter, ValidationError
 
     try:
         duration = TypeAdapter(timedelta).validate_python(text.upper())
     except ValidationError as e:
+        if any("too large" in str(err.get("msg", "")) for err in e.errors()):
+            raise _too_long(field, original) from e
         raise InvalidInput(
             field, original, "is not a valid ISO 8601 duration.", ACCEPTED_FORMATS
         ) from e
     if duration < timedelta(0):
         raise InvalidInput(field, original, "is negative.", ACCEPTED_FORMATS)
+    if duration > LONGEST_DURATION:
+        raise _too_long(field, original)
     return duration
 
 
@@ -162,9 +205,20 @@ def _parse_short(text: str, original: str, field: str) -> timedelta:
         match = _SHORT_PART.match(text, position)
         if match is None:
             break
-        number, unit = match.groups()
+        number, written = match.groups()
+        if written == "M":
+            raise InvalidInput(
+                field,
+                original,
+                "uses 'M', which could mean minutes or months.",
+                f"Write 'm' or 'min' for minutes ({text.lower()!r}). "
+                + _calendar_hint(field),
+            )
+        unit = written.lower()
         if unit in _CALENDAR_UNITS:
-            raise InvalidInput(field, original, "uses months or years.", CALENDAR_HINT)
+            raise InvalidInput(
+                field, original, "uses months or years.", _calendar_hint(field)
+            )
         if unit not in _UNIT_ALIASES:
             raise InvalidInput(
                 field, original, f"has an unknown unit {unit!r}.", ACCEPTED_FORMATS

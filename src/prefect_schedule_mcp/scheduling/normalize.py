@@ -20,17 +20,19 @@ Prefect itself is imported lazily, inside the functions that need it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from prefect_schedule_mcp.errors import InvalidInput
-from prefect_schedule_mcp.scheduling import rrules
+from prefect_schedule_mcp.scheduling import rrule_checks, rrules
 from prefect_schedule_mcp.scheduling.convert import (
     anchor_text,
     server_schedule,
     spec_from_prefect,
     to_prefect_schedule,
 )
+from prefect_schedule_mcp.scheduling.dst import transitions
 from prefect_schedule_mcp.scheduling.durations import parse_duration
+from prefect_schedule_mcp.scheduling.limits import LATEST_TIME
 from prefect_schedule_mcp.scheduling.spec import ScheduleSpec
 from prefect_schedule_mcp.scheduling.times import (
     parse_time,
@@ -140,8 +142,7 @@ def normalize_cron(
         ) from e
 
     warnings: list[str] = []
-    restricted_days = fields[2] != "*" and fields[4] != "*"
-    if day_or is None and restricted_days:
+    if day_or is None and cron_days(text).combined:
         warnings.append(
             f"The cron sets both a day of month ({fields[2]}) and a day of week "
             f"({fields[4]}); as in standard cron it runs on days matching EITHER. "
@@ -149,6 +150,34 @@ def normalize_cron(
         )
     definition = {"cron": text, "timezone": zone, "day_or": day_or is not False}
     return ScheduleSpec("cron", definition, zone, tuple(warnings))
+
+
+class CronDays(NamedTuple):
+    """How Prefect's croniter reads the two day fields of a valid cron."""
+
+    combined: bool  # day_or decides: neither field is a wildcard
+    every_day_of_month: bool
+    every_day_of_week: bool
+
+
+def cron_days(cron: str) -> CronDays:
+    """Read the day fields as croniter expands them.
+
+    croniter treats ``?`` as ``*``, and turns a field naming every day
+    (``1-31``, ``0-7``, ``SUN-SAT``) into ``*`` only when the other field is
+    a wildcard; otherwise the field stays a list of days, and with
+    ``day_or=true`` the two are combined, so ``0 9 1 * 0-6`` runs every day.
+    """
+    from prefect._vendor.croniter import croniter
+
+    expanded, nth_weekday = croniter.expand(cron)
+    month_days, week_days = expanded[2], expanded[4]
+    combined = month_days[0] != "*" and week_days[0] != "*"
+    every_month_day = month_days[0] == "*" or set(month_days) >= set(range(1, 32))
+    every_week_day = week_days[0] == "*" or (
+        not nth_weekday and set(week_days) >= set(range(7))
+    )
+    return CronDays(combined, every_month_day, every_week_day)
 
 
 def normalize_interval(
@@ -170,7 +199,8 @@ def normalize_interval(
         timezone: IANA zone (default UTC). Prefect adds whole days in local
             wall time here (so a daily run keeps its clock time across DST)
             and sub-day intervals as elapsed time.
-        now: the current time, for the default anchor (tests).
+        now: the current time, for the default anchor (tests). Warnings do
+            not depend on it: they follow from the anchor alone.
     """
     zone = resolve_timezone(timezone)
     duration = parse_duration(interval, "interval")
@@ -202,7 +232,7 @@ def normalize_interval(
                 "Pass timezone (e.g. 'America/New_York') to keep local clock times."
             )
 
-    gap_note = _day_interval_gap(anchor, duration, zone, now or utc_now())
+    gap_note = _day_interval_gap(anchor, duration, zone)
     if gap_note:
         warnings.append(gap_note)
     definition = {
@@ -213,36 +243,41 @@ def normalize_interval(
     return ScheduleSpec("interval", definition, zone, tuple(warnings))
 
 
-def _day_interval_gap(
-    anchor: datetime, duration: timedelta, zone: str, now: datetime
-) -> str:
+def _day_interval_gap(anchor: datetime, duration: timedelta, zone: str) -> str:
     """A warning when a whole-day interval's clock time will fall in a DST gap.
 
-    Prefect then runs it the gap's length later, and every later run stays at
-    the shifted clock time (its calendar addition continues from the moved
-    run), until the anchor is changed. Looks about two years ahead.
+    Prefect adds whole-day intervals in local calendar days counted from the
+    anchor. The first run whose day has a gap at the anchor's clock time runs
+    the gap's length later, and every later run stays at the shifted clock
+    time (the additions continue from the moved run), until the anchor is
+    changed. That first day follows from the anchor alone, so the warning is
+    the same whatever window is previewed, and whenever it is asked for.
+    Looks through the zone's next clock changes after the anchor (see
+    :func:`.dst.transitions`).
     """
     if zone == "UTC" or duration.days == 0 or duration % timedelta(days=1):
         return ""
     tz = _zone(zone)
     local = anchor.astimezone(tz)
     clock, first = local.time().replace(tzinfo=None), local.date()
-    since = max(now.astimezone(tz).date(), first)
-    step = duration.days
-    k0 = (since - first).days // step
-    for k in range(k0, k0 + 800 // step + 2):
-        wall = datetime.combine(first + timedelta(days=k * step), clock)
-        aware = wall.replace(tzinfo=tz)
-        if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
-            moved = aware.astimezone(UTC).astimezone(tz)
-            return (
-                f"{wall.isoformat(timespec='seconds')} does not exist in {zone} "
-                f"(clocks jump forward that day): Prefect runs it at "
-                f"{moved.isoformat(timespec='seconds')} and keeps every later run "
-                f"at {moved.strftime('%H:%M')} too. Choose an anchor time outside "
-                "the DST change, or use a cron, which returns to its clock time "
-                "the next day."
-            )
+    for moment, before, after in transitions(zone, anchor, LATEST_TIME):
+        if after <= before:
+            continue  # clocks go back: every wall time exists
+        naive = moment.replace(tzinfo=None)
+        skipped_from, skipped_to = naive + before, naive + after
+        for day in sorted({skipped_from.date(), skipped_to.date()}):
+            wall = datetime.combine(day, clock)
+            on_run_day = (day - first).days % duration.days == 0
+            if on_run_day and skipped_from <= wall < skipped_to:
+                moved = wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+                return (
+                    f"{wall.isoformat(timespec='seconds')} does not exist in "
+                    f"{zone} (clocks jump forward that day): Prefect runs it at "
+                    f"{moved.isoformat(timespec='seconds')} and keeps every later "
+                    f"run at {moved.strftime('%H:%M')} too. Choose an anchor time "
+                    "outside the DST change, or use a cron, which returns to its "
+                    "clock time the next day."
+                )
     return ""
 
 
@@ -273,6 +308,8 @@ def normalize_rrule(
       (``Z`` and TZID values are converted to the wall time of the same
       instant); a floating DTSTART is wall time in the zone.
     - COUNT without DTSTART is refused: Prefect would count from 2020.
+    - A rule that names only dates no calendar has (``BYMONTH=2;BYMONTHDAY=30``)
+      or a part out of range (``INTERVAL=0``, ``BYYEARDAY=400``) is refused.
     - A rule without DTSTART gets the DTSTART Prefect would give it (its own
       ``normalize_rrule_string``: 2020-01-01 00:00, or a recent phase-equal
       anchor for minutely and secondly rules), written out and reported.
@@ -285,6 +322,7 @@ def normalize_rrule(
     if not isinstance(rrule, str) or not rrule.strip():
         raise InvalidInput("rrule", rrule, "is empty.", rrules.RRULE_EXAMPLE)
     lines = rrules.split_lines(rrule)
+    rrule_checks.refuse_impossible(lines, rrule)
     tzid = rrules.dtstart_zone(lines)
     zone = resolve_timezone(timezone)
     if tzid is not None:
@@ -323,18 +361,6 @@ def normalize_rrule(
             "DTSTART to choose them."
         )
 
-    _validate_rrule_text(text, zone, rrule)
+    rrule_checks.validate_text(text, zone, rrule)
     definition = {"rrule": text, "timezone": zone}
     return ScheduleSpec("rrule", definition, zone, tuple(warnings))
-
-
-def _validate_rrule_text(text: str, zone: str, original: str) -> None:
-    from prefect.server.schemas.schedules import RRuleSchedule
-
-    try:
-        RRuleSchedule(rrule=text, timezone=zone).to_rrule()
-    except Exception as e:  # pydantic's and dateutil's errors both land here
-        reason = str(e).splitlines()[-1] if str(e) else type(e).__name__
-        raise InvalidInput(
-            "rrule", original, f"is not a valid rrule ({reason}).", rrules.RRULE_EXAMPLE
-        ) from e

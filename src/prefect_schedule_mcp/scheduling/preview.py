@@ -12,7 +12,8 @@ Computing run times can be slow: an rrule without DTSTART is walked from
 Prefect's 2020-01-01 anchor on every call. Each computation of a cron or an
 rrule is therefore kept as a window (its first runs at or after some instant)
 that later calls for the same definition and a later start reuse, as long as
-the runs they need lie inside it. Prefect's cron and rrule classes give the
+the runs they need lie inside it: a repeated read is answered from the window
+until one of its runs has passed. Prefect's cron and rrule classes give the
 same runs after an instant whatever start they were asked from (the property
 tests check it), so a window stays true; it is only too short or too early,
 and then recomputed.
@@ -29,10 +30,13 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from prefect_schedule_mcp.errors import InvalidInput
+from prefect_schedule_mcp.scheduling import rrules
 from prefect_schedule_mcp.scheduling.dst import dst_warnings
+from prefect_schedule_mcp.scheduling.limits import LATEST_TIME
 from prefect_schedule_mcp.scheduling.normalize import ScheduleSpec, server_schedule
 from prefect_schedule_mcp.scheduling.times import (
     format_time,
+    parse_time,
     resolve_wall_time,
     utc_now,
 )
@@ -40,7 +44,11 @@ from prefect_schedule_mcp.scheduling.times import (
 logger = logging.getLogger(__name__)
 
 MAX_PREVIEW_RUNS = 1000
-# Runs one computation keeps for later calls, and how many schedules are kept.
+_RANGE_END = (
+    f"{LATEST_TIME.date().isoformat()} (UTC), the end of the range of times "
+    "previews cover"
+)
+# The longest computation kept for later calls, and how many schedules are kept.
 WINDOW_RUNS = 50
 WINDOW_CACHE_SIZE = 512
 
@@ -74,7 +82,12 @@ def next_runs(
 
     Returns:
         Aware stdlib datetimes in the schedule's zone, in time order. Fewer
-        than ``count`` when the schedule ends.
+        than ``count`` when the schedule ends, or its next runs are after
+        the end of the supported range (``limits.LATEST_TIME``).
+
+    Raises:
+        InvalidInput: for a count out of range, and a start outside the
+            supported range.
     """
     if isinstance(count, bool) or not isinstance(count, int):
         raise InvalidInput("count", count, "is not a whole number.", "Give 1 to 1000.")
@@ -107,9 +120,11 @@ def _windowed(spec: ScheduleSpec, start: datetime, count: int) -> list[datetime]
         tail = window.runs[bisect.bisect_left(window.runs, start) :]
         if len(tail) >= count or window.ended:
             return tail[:count]
-    runs = _compute(spec, start, WINDOW_RUNS)
+    # Only the runs asked for: a rule that matches rarely (leap-day Mondays)
+    # takes a second per run to walk.
+    runs = _compute(spec, start, count)
     with _windows_lock:
-        _windows[key] = _Window(start, runs, ended=len(runs) < WINDOW_RUNS)
+        _windows[key] = _Window(start, runs, ended=len(runs) < count)
         _windows.move_to_end(key)
         while len(_windows) > WINDOW_CACHE_SIZE:
             _windows.popitem(last=False)
@@ -118,11 +133,15 @@ def _windowed(spec: ScheduleSpec, start: datetime, count: int) -> list[datetime]
 
 def _compute(spec: ScheduleSpec, start: datetime, count: int) -> list[datetime]:
     """The first ``count`` run times at or after ``start``, in UTC, from
-    Prefect's server class."""
+    Prefect's server class.
+
+    Runs stop at the end of the supported range (``limits.LATEST_TIME``):
+    past it, a long interval asked for many runs overflows ``datetime``.
+    """
     schedule = server_schedule(spec)
     wanted = count
     while True:
-        dates = schedule._get_dates_generator(n=wanted, start=start)
+        dates = schedule._get_dates_generator(n=wanted, start=start, end=LATEST_TIME)
         # Sort by instant: aware datetimes sharing one tzinfo compare by wall
         # time. For the same reason Prefect's interval schedule (Python < 3.13)
         # can yield first-pass times of a DST fold when the start is in the
@@ -139,10 +158,9 @@ def _compute(spec: ScheduleSpec, start: datetime, count: int) -> list[datetime]:
 def _start(spec: ScheduleSpec, start_after: datetime | None) -> datetime:
     if start_after is None:
         return utc_now()
-    if start_after.tzinfo is None or start_after.utcoffset() is None:
-        start, _ = resolve_wall_time(start_after, spec.timezone)
-        return start
-    return start_after
+    # parse_time reads a naive start as wall time and refuses one outside the
+    # supported range; its warnings are the caller's, who parsed the text.
+    return parse_time(start_after, spec.timezone, "start_after").value
 
 
 def _plain(value: datetime, zone: tzinfo) -> datetime:
@@ -167,31 +185,98 @@ def schedule_warnings(
     start_after: datetime,
     count: int | None = None,
 ) -> list[str]:
-    """Plain sentences about the previewed window.
+    """Plain sentences about the previewed window, and only about it.
+
+    The sentences normalizing wrote (``spec.warnings``) are not repeated
+    here: callers show those once, beside these.
 
     - DST: cron and rrule wall times that fall in a gap (moved, or merged with
       another run) or a fold (fire once, the first time); how an interval
       behaves across a change (see :mod:`.dst`).
-    - A schedule with no runs at or after ``start_after``.
-    - Fewer runs than ``count`` (when given): the schedule ends.
+    - A schedule with no runs at or after ``start_after``, and for an rrule
+      why: its COUNT used up, its UNTIL passed, or a rule with no later date.
+    - Fewer runs than ``count`` (when given): the schedule ends, or its later
+      runs fall after the end of the supported range, where previews stop.
     """
-    warnings: list[str] = list(spec.warnings)
-    shown_start = format_time(_start(spec, start_after), spec.timezone)
+    start = _start(spec, start_after)
     if not runs:
-        warnings.append(
-            f"This schedule has no runs at or after {shown_start}: "
-            + (
-                "its COUNT or UNTIL has been used up, or every date is in the past."
-                if spec.kind == "rrule"
-                else "it has ended."
-            )
+        shown_start = format_time(start, spec.timezone)
+        reason = (
+            _rrule_ended(spec, start)
+            if spec.kind == "rrule"
+            else f"its next run would be after {_RANGE_END}"
         )
-        return warnings
-    if count is not None and len(runs) < count:
+        return [f"This schedule has no runs at or after {shown_start}: {reason}."]
+    warnings: list[str] = []
+    if count is not None and len(runs) < count and _endless(spec):
+        warnings.append(
+            f"Only {len(runs)} of the {count} runs asked for are shown: later "
+            f"runs would fall after {_RANGE_END}."
+        )
+    elif count is not None and len(runs) < count:
         warnings.append(
             f"Only {len(runs)} of the {count} runs asked for "
             f"{'exists' if len(runs) == 1 else 'exist'}: the schedule "
             f"ends after {format_time(runs[-1], spec.timezone)}."
         )
-    warnings.extend(dst_warnings(spec, runs, _start(spec, start_after)))
+    warnings.extend(dst_warnings(spec, runs, start))
     return warnings
+
+
+def _rrule_ended(spec: ScheduleSpec, start: datetime) -> str:
+    """Why an rrule has no run at or after ``start``, read from its text.
+
+    Reading the parts is cheap and names the cause where the text shows it;
+    no occurrence is computed. Prefect reads every date in the text as wall
+    time in the schedule's zone, and so does this.
+    """
+    try:
+        lines = rrules.split_lines(spec.definition["rrule"])
+    except InvalidInput:
+        return "its text could not be read to say why"
+    rules = [rrules.rule_parts(line.value) for line in lines if line.name == "RRULE"]
+    if not rules:
+        return "every RDATE is before then"
+    reasons = []
+    for parts in rules:
+        until = _until(parts, spec.timezone)
+        if until is not None and until < start:
+            shown = format_time(until, spec.timezone)
+            reasons.append(f"its UNTIL, {shown}, is before then")
+        elif "COUNT" in parts:
+            reasons.append(f"the {parts['COUNT']} runs its COUNT allows are used up")
+        elif until is not None:
+            shown = format_time(until, spec.timezone)
+            reasons.append(
+                f"the rule gives no date between then and its UNTIL, {shown}"
+            )
+        else:
+            reasons.append(f"the rule gives no date from then up to {_RANGE_END}")
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def _endless(spec: ScheduleSpec) -> bool:
+    """Whether the schedule's text sets no end: every cron and interval, and
+    an rrule with an RRULE line that has neither COUNT nor UNTIL."""
+    if spec.kind != "rrule":
+        return True
+    try:
+        lines = rrules.split_lines(spec.definition["rrule"])
+    except InvalidInput:
+        return False
+    return any(
+        "COUNT" not in parts and "UNTIL" not in parts
+        for parts in (rrules.rule_parts(ln.value) for ln in lines if ln.name == "RRULE")
+    )
+
+
+def _until(parts: dict[str, str], zone: str) -> datetime | None:
+    """An rrule's UNTIL as an aware time; None without one (or past datetime's end)."""
+    wall = rrules.stamp_wall(parts.get("UNTIL", ""))
+    if wall is None:
+        return None
+    try:
+        until, _ = resolve_wall_time(wall, zone)
+    except (OverflowError, ValueError):
+        return None
+    return until

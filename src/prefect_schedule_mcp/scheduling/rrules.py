@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prefect_schedule_mcp.errors import InvalidInput
+from prefect_schedule_mcp.scheduling.limits import TIME_RANGE_HINT, time_in_range
 from prefect_schedule_mcp.scheduling.times import resolve_timezone, resolve_wall_time
 
 RRULE_EXAMPLE = (
@@ -34,6 +35,7 @@ RRULE_EXAMPLE = (
 )
 
 _NAMES = ("DTSTART", "RRULE", "EXRULE", "RDATE", "EXDATE")
+
 _STAMP = re.compile(r"^(\d{8})(?:T(\d{6}))?(Z?)$", re.IGNORECASE)
 WALL_FORMAT = "%Y%m%dT%H%M%S"
 
@@ -131,11 +133,25 @@ def to_wall(
         ) from e
     if zulu:
         source_zone = "UTC"
+    try:
+        instant, _ = resolve_wall_time(wall, source_zone or zone)
+    except (OverflowError, ValueError):  # a wall time at datetime's ends
+        instant = None
+    if instant is None or not time_in_range(instant):
+        raise InvalidInput(
+            "rrule",
+            text,
+            f"{what} value {stamp!r} is outside the range of times schedules "
+            "are computed for.",
+            TIME_RANGE_HINT
+            + (
+                " Leave UNTIL out for a rule without an end." if what == "UNTIL" else ""
+            ),
+        )
     if source_zone is None or source_zone == zone:
         return wall.strftime(WALL_FORMAT), ""
 
     # An exact instant: find the wall time it shows in the schedule's zone.
-    instant, _ = resolve_wall_time(wall, source_zone)
     local = instant.astimezone(ZoneInfo(zone))
     naive = local.replace(tzinfo=None)
     back, _ = resolve_wall_time(naive, zone)
@@ -276,3 +292,28 @@ def zone_labels(text: str) -> list[str]:
             "time in the schedule's timezone, not as UTC."
         )
     return notes
+
+
+def rule_parts(value: str) -> dict[str, str]:
+    """The ``KEY=VALUE`` parts of an RRULE or EXRULE value, keys upper-cased."""
+    parts = {}
+    for part in value.split(";"):
+        key, sep, val = part.partition("=")
+        if sep:
+            parts[key.strip().upper()] = val.strip().upper()
+    return parts
+
+
+def stamp_wall(stamp: str) -> datetime | None:
+    """The wall time a ``YYYYMMDD[THHMMSS][Z]`` value's digits show, or None.
+
+    A ``Z`` is ignored, as Prefect ignores it (see the module docstring).
+    """
+    match = _STAMP.match(stamp.strip())
+    if match is None:
+        return None
+    day, clock, _ = match.groups()
+    try:
+        return datetime.strptime(day + "T" + (clock or "000000"), WALL_FORMAT)
+    except ValueError:
+        return None

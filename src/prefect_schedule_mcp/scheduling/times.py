@@ -17,6 +17,7 @@ The rules, used by every tool:
   (``fold=0``): 01:30 on 2024-11-03 in New York is 01:30-04:00. Prefect's cron
   fires on the first occurrence too. Give an explicit offset for the second.
 - A date without a time is midnight wall time that day, with a warning.
+- Times outside 1970-01-01 to 2999-12-31 (UTC) are refused (see ``limits.py``).
 
 Each gap or fold resolution is reported as a warning sentence, never silently.
 """
@@ -29,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prefect_schedule_mcp.errors import InvalidInput, suggestion
+from prefect_schedule_mcp.scheduling.limits import TIME_RANGE_HINT, time_in_range
 
 TIME_EXAMPLE = (
     "Use ISO 8601, e.g. '2024-11-03T09:30:00' (wall time in the given time zone) "
@@ -127,7 +129,9 @@ class ResolvedTime:
     warnings: list[str] = field(default_factory=list)
 
 
-def parse_time(value: str | datetime, timezone: str, field: str) -> ResolvedTime:
+def parse_time(
+    value: str | datetime, timezone: str, field: str, *, check_range: bool = True
+) -> ResolvedTime:
     """Read an ISO 8601 time; a time without an offset is wall time in ``timezone``.
 
     See the module docstring for the gap, fold and date-only rules.
@@ -136,9 +140,15 @@ def parse_time(value: str | datetime, timezone: str, field: str) -> ResolvedTime
         value: an ISO 8601 string, or a ``datetime`` (naive = wall time).
         timezone: an IANA name (resolved with :func:`resolve_timezone`).
         field: the argument's name, used in messages.
+        check_range: refuse times outside the supported range. False for
+            values read back from a Prefect server, which are shown as stored.
 
     Returns:
         The instant, expressed in ``timezone``, and any warnings.
+
+    Raises:
+        InvalidInput: for text that is not ISO 8601, and for times outside
+            the supported range.
     """
     zone_name = resolve_timezone(timezone)
     zone = ZoneInfo(zone_name)
@@ -157,12 +167,28 @@ def parse_time(value: str | datetime, timezone: str, field: str) -> ResolvedTime
         raise InvalidInput(field, value, "is not a time.", TIME_EXAMPLE)
 
     if parsed.tzinfo is not None and parsed.utcoffset() is not None:
+        if check_range and not time_in_range(parsed):
+            raise _out_of_range(field, value)
         return ResolvedTime(parsed.astimezone(zone), warnings)
 
-    resolved, note = resolve_wall_time(parsed.replace(tzinfo=None), zone_name)
+    try:
+        resolved, note = resolve_wall_time(parsed.replace(tzinfo=None), zone_name)
+    except (OverflowError, ValueError) as e:  # a wall time at datetime's ends
+        raise _out_of_range(field, value) from e
+    if check_range and not time_in_range(resolved):
+        raise _out_of_range(field, value)
     if note:
         warnings.append(note)
     return ResolvedTime(resolved, warnings)
+
+
+def _out_of_range(field: str, original: object) -> InvalidInput:
+    return InvalidInput(
+        field,
+        original,
+        "is outside the range of times schedules are computed for.",
+        TIME_RANGE_HINT,
+    )
 
 
 def resolve_wall_time(wall: datetime, timezone: str) -> tuple[datetime, str]:
