@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 Cron = Annotated[
     str,
@@ -13,8 +13,9 @@ Cron = Annotated[
         "e.g. '0 9 * * 1-5' for 09:00 on weekdays."
     ),
 ]
+# Strict: JSON true would otherwise be read as 1 second.
 Interval = Annotated[
-    str | float,
+    StrictStr | StrictInt | StrictFloat,
     Field(
         description="Time between runs: ISO 8601 ('PT15M', 'P1D'), short form "
         "('90s', '15m', '2h30m', '1d') or seconds ('3600'). Months and years are "
@@ -67,7 +68,7 @@ DryRun = Annotated[
     bool, Field(description="true: show what would be created and change nothing.")
 ]
 Duration = Annotated[
-    str | float,
+    StrictStr | StrictInt | StrictFloat,
     Field(
         description="ISO 8601 ('PT30M', 'P1DT2H'), short form ('90s', '30m', "
         "'2h30m', '1d') or a number of seconds."
