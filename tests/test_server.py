@@ -130,6 +130,8 @@ async def test_arguments_outside_the_schema_are_named_with_a_fix() -> None:
             ({"cron": "0 9 * * *", "count": 5000}, "count", "less than or equal"),
             ({"cron": ["0 9 * * *"]}, "cron", "valid string"),
             ({"cron": "0 9 * * *", "bogus": 1}, "bogus", "not a parameter"),
+            # JSON true is not one second.
+            ({"interval": True}, "interval", "(got True)"),
         ]
         for arguments, field, reason in cases:
             result = await client.call_tool(
