@@ -56,7 +56,7 @@ async def test_auth_string_is_sent(guarded_api_url: str, tmp_path: Path) -> None
         guarded_api_url, tmp_path, PREFECT_API_AUTH_STRING=AUTH_STRING
     ) as client:
         result = await client.call_tool("list_deployments", {})
-        assert result.structured_content == {"deployments": []}
+        assert result.structured_content == {"deployments": [], "warnings": []}
 
 
 @pytest.mark.e2e

@@ -100,7 +100,7 @@ async def test_no_api_configured_starts_an_embedded_server(tmp_path: Path) -> No
     async with Client(transport) as client:
         assert len(await client.list_tools()) == 11
         result = await client.call_tool("list_deployments", {})
-        assert result.structured_content == {"deployments": []}
+        assert result.structured_content == {"deployments": [], "warnings": []}
     database = tmp_path / "prefect-home" / "prefect.db"
     assert database.exists()
     # The local server was stopped with the MCP server: its port is closed.

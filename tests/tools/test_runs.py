@@ -391,10 +391,12 @@ def test_clean_tags_keeps_the_first_of_each_in_order(
         ({}, "exactly one"),
         ({"delay": "5m", "scheduled_time": "2099-01-01T00:00:00Z"}, "exactly one"),
         ({"delay": "5 fortnights"}, "delay"),
-        ({"delay": "P1M"}, "cron"),
+        ({"delay": "P1M"}, "P30D"),
         ({"delay": "5m", "timezone": "Europe/Pariss"}, "Europe/Paris"),
         ({"scheduled_time": "tomorrow at nine"}, "scheduled_time"),
         ({"delay": "5m", "parameters": {"z": 1}}, "label, x, y"),
+        ({"delay": "5m", "parameters": {"x": "ten"}}, "parameter schema"),
+        ({"delay": True}, "(got True)"),
     ],
 )
 async def test_one_time_run_refuses_bad_input(
