@@ -191,14 +191,13 @@ def preview(
         resolved = parse_time(start_after, spec.timezone, "start_after")
         start = resolved.value
         warnings.extend(resolved.warnings)
-    runs = next_runs(spec, start, count)
-    warnings.extend(schedule_warnings(spec, runs, start))
+    times, window_warnings = preview_times(spec, count, start)
     return SchedulePreview(
         schedule=spec.definition,
         timezone=spec.timezone,
         description=describe(spec),
-        next_runs=[format_time(run, spec.timezone) for run in runs],
-        warnings=warnings,
+        next_runs=times,
+        warnings=[*warnings, *window_warnings],
     )
 
 
@@ -221,9 +220,12 @@ def run_times(spec: ScheduleSpec, start: dt.datetime, count: int) -> list[str]:
     return [format_time(run, spec.timezone) for run in next_runs(spec, start, count)]
 
 
-def preview_times(spec: ScheduleSpec, count: int) -> tuple[list[str], list[str]]:
-    """The next ``count`` run times from now, formatted, with their warnings."""
-    start = utc_now()
+def preview_times(
+    spec: ScheduleSpec, count: int, start: dt.datetime | None = None
+) -> tuple[list[str], list[str]]:
+    """The next ``count`` run times from ``start`` (default now), formatted,
+    with the warnings about them."""
+    start = start or utc_now()
     runs = next_runs(spec, start, count)
     warnings = schedule_warnings(spec, runs, start)
     return [format_time(run, spec.timezone) for run in runs], warnings
