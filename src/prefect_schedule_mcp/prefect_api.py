@@ -48,6 +48,8 @@ PAGE_SIZE = 200
 BULK_LIMIT = 50
 # How many deployments to read when suggesting names for a miss.
 SUGGESTION_SCAN_LIMIT = 200
+# How many deployments a search reads at most, page by page.
+SEARCH_SCAN_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -184,14 +186,16 @@ class PrefectAPI:
 
     async def search_deployments(
         self, search: str | None, limit: int
-    ) -> list[Deployment]:
-        """Deployments whose ``flow/deployment`` name contains ``search``.
+    ) -> tuple[list[Deployment], bool]:
+        """Deployments whose ``flow/deployment`` name contains ``search``, and
+        whether there may be more than those returned.
 
         Matching is by case-insensitive substring, for finding; writes resolve
         with :meth:`resolve_deployment`, which never matches partially. A
         search with a ``/`` matches the flow part and the deployment part
         together. The server's LIKE treats ``%`` and ``_`` as wildcards, so
-        its answer is filtered again on the plain text.
+        its answers are read page by page (up to :data:`SEARCH_SCAN_LIMIT`)
+        and filtered again on the plain text.
         """
         from prefect.client.schemas.filters import (
             DeploymentFilter,
@@ -200,44 +204,65 @@ class PrefectAPI:
             FlowFilterName,
         )
 
-        client = await self.client()
         text = (search or "").strip()
         if not text:
-            return await self.read_deployments(limit=limit)
-        async with self.calling("Searching deployments"):
-            if "/" in text:
-                flow_part, _, deployment_part = text.partition("/")
-                pages = [
-                    await client.read_deployments(
-                        flow_filter=FlowFilter(name=FlowFilterName(like_=flow_part))
-                        if flow_part
-                        else None,
-                        deployment_filter=DeploymentFilter(
-                            name=DeploymentFilterName(like_=deployment_part)
-                        )
-                        if deployment_part
-                        else None,
-                        limit=PAGE_SIZE,
+            # One more than asked tells whether there are more; a full page of
+            # 200 (the server's cap) can only say that there may be.
+            ask = min(limit + 1, PAGE_SIZE)
+            first = await self.read_deployments(limit=ask)
+            return first[:limit], len(first) > limit or len(first) == PAGE_SIZE
+        if "/" in text:
+            flow_part, _, deployment_part = text.partition("/")
+            queries = [
+                {
+                    "flow_filter": FlowFilter(name=FlowFilterName(like_=flow_part))
+                    if flow_part
+                    else None,
+                    "deployment_filter": DeploymentFilter(
+                        name=DeploymentFilterName(like_=deployment_part)
                     )
-                ]
-            else:
-                pages = [
-                    await client.read_deployments(
-                        deployment_filter=DeploymentFilter(
-                            name=DeploymentFilterName(like_=text)
-                        ),
-                        limit=PAGE_SIZE,
-                    ),
-                    await client.read_deployments(
-                        flow_filter=FlowFilter(name=FlowFilterName(like_=text)),
-                        limit=PAGE_SIZE,
-                    ),
-                ]
-        merged = {d.id: d for page in pages for d in page}
+                    if deployment_part
+                    else None,
+                }
+            ]
+        else:
+            queries = [
+                {
+                    "deployment_filter": DeploymentFilter(
+                        name=DeploymentFilterName(like_=text)
+                    )
+                },
+                {"flow_filter": FlowFilter(name=FlowFilterName(like_=text))},
+            ]
+        merged: dict[uuid.UUID, DeploymentResponse] = {}
+        cut_short = False
+        for query in queries:
+            rows, more = await self._read_deployment_pages(query)
+            cut_short = cut_short or more
+            merged.update((d.id, d) for d in rows)
         found = await self._named(list(merged.values()))
         wanted = text.lower()
-        matching = [d for d in found if wanted in d.name.lower()]
-        return sorted(matching, key=lambda d: d.name)[:limit]
+        matching = sorted(
+            (d for d in found if wanted in d.name.lower()), key=lambda d: d.name
+        )
+        return matching[:limit], cut_short or len(matching) > limit
+
+    async def _read_deployment_pages(
+        self, query: dict[str, Any]
+    ) -> tuple[list[DeploymentResponse], bool]:
+        """Every deployment a filter matches, up to :data:`SEARCH_SCAN_LIMIT`,
+        and whether the limit cut the reading short."""
+        client = await self.client()
+        rows: list[DeploymentResponse] = []
+        while len(rows) < SEARCH_SCAN_LIMIT:
+            async with self.calling("Searching deployments"):
+                page = await client.read_deployments(
+                    **query, limit=PAGE_SIZE, offset=len(rows)
+                )
+            rows.extend(page)
+            if len(page) < PAGE_SIZE:
+                return rows, False
+        return rows, True
 
     async def resolve_deployment(self, reference: str) -> Deployment:
         """Exactly one deployment for an id, a ``flow/deployment`` or a bare name.

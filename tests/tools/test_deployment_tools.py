@@ -115,3 +115,20 @@ async def test_a_full_page_of_deployments_says_there_may_be_more(
     every = await call(mcp_client, "list_deployments", search=f"many-{tag}", limit=5)
     assert len(every["deployments"]) == 3
     assert every["warnings"] == []
+
+
+async def test_search_reads_past_the_first_page_of_wildcard_matches(
+    mcp_client: Client[Any], prefect_client: Any
+) -> None:
+    from prefect_schedule_mcp import sandbox
+
+    tag = uuid.uuid4().hex[:6]
+    flow = f"pad-{tag}"
+    # LIKE reads '_' as any one character, so these 201 match '{tag}_' on the
+    # server, and sort before the one deployment whose name has it as text.
+    for number in range(201):
+        await sandbox.create_deployment(prefect_client, flow, f"{tag}A{number:03d}")
+    await sandbox.create_deployment(prefect_client, flow, f"{tag}_z")
+    found = await call(mcp_client, "list_deployments", search=f"{tag}_")
+    assert [d["name"] for d in found["deployments"]] == [f"{flow}/{tag}_z"]
+    assert found["warnings"] == []

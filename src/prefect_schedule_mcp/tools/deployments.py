@@ -33,12 +33,12 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         pass that name (or the id) as `deployment` to the other tools. Shows
         whether it is paused, its work pool, how many schedules it has and its
         default parameters."""
-        found = await api.search_deployments(search, limit)
+        found, more = await api.search_deployments(search, limit)
         warnings = []
-        if len(found) == limit:
+        if more:
             warnings.append(
-                f"Showing the first {limit} deployments by name; there may be more. "
-                "Narrow the search, or raise limit (up to 200)."
+                f"Showing the first {len(found)} deployments by name; there may be "
+                "more. Narrow the search, or raise limit (up to 200)."
             )
         return DeploymentList(
             warnings=warnings,
