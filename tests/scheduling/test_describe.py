@@ -10,6 +10,7 @@ from prefect_schedule_mcp.scheduling import (
     normalize_cron,
     normalize_interval,
     normalize_rrule,
+    spec_from_prefect,
 )
 
 
@@ -95,6 +96,9 @@ def test_describe(spec, expected: str) -> None:
         # not every day: unchanged
         ("0 9 * * 1-5", None, "At 09:00, Monday through Friday (UTC)"),
         ("0 9 * * 6-7", None, "At 09:00, Saturday through Sunday (UTC)"),
+        # 7 is Sunday as 0 is: a list naming both is one day
+        ("0 9 * * 0,7", None, "At 09:00, only on Sunday (UTC)"),
+        ("0 9 * * 1,7,0", None, "At 09:00, only on Monday and Sunday (UTC)"),
     ],
 )
 def test_describe_cron_days(cron: str, day_or: bool | None, expected: str) -> None:
@@ -104,3 +108,9 @@ def test_describe_cron_days(cron: str, day_or: bool | None, expected: str) -> No
     runs = next_runs(spec, datetime(2025, 3, 1, tzinfo=UTC), 7)
     every_day = len({r.date() for r in runs}) == 7 and runs[-1].day == 7
     assert every_day is (expected == "At 09:00 (UTC)")
+
+
+def test_a_stored_six_field_cron_reads_its_last_field_as_seconds() -> None:
+    # Prefect's cron library reads "0 9 * * * 5" as 09:00:05 every day.
+    spec = spec_from_prefect({"cron": "0 9 * * * 5", "timezone": "UTC", "day_or": True})
+    assert describe(spec) == "At 09:00:05 (UTC)"

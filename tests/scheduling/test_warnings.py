@@ -63,7 +63,21 @@ def test_day_interval_gap_shift_is_said() -> None:
     spec = normalize_interval("1d", "2024-03-01T02:30:00", "America/New_York")
     runs, warnings = preview(spec, "2024-03-09T00:00:00-05:00", 3)
     assert runs[1:] == ["2024-03-10T03:30:00-04:00", "2024-03-11T03:30:00-04:00"]
-    assert any("Runs not at 02:30" in w for w in warnings)
+    [dst] = [w for w in warnings if w.startswith("Clocks in America/New_York")]
+    assert "02:30 did not exist on a day before them" in dst
+    assert "2024-03-10T03:30:00-04:00, 2024-03-11T03:30:00-04:00" in dst
+
+
+def test_a_long_interval_preview_says_its_clock_changes_once() -> None:
+    spec = normalize_interval("P1W", "2026-12-06T01:30", "Europe/London")
+    runs, warnings = preview(spec, "2026-12-07T00:00:00Z", 1000)
+    assert len(runs) == 1000
+    [dst] = [w for w in warnings if "Clocks in Europe/London change on" in w]
+    assert "2027-03-28, 2027-10-31, 2028-03-26 and" in dst
+    offset_runs = normalize_interval("25h", "2025-03-01T00:00", "America/New_York")
+    _, notes = preview(offset_runs, "2025-03-01T00:00:00Z", 200)
+    [note] = [w for w in notes if "Clocks in America/New_York" in w]
+    assert note.endswith("and the rest in elapsed time.")
 
 
 def test_interval_start_in_second_pass_of_fold() -> None:

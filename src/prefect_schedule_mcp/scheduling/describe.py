@@ -71,11 +71,13 @@ def _describe_cron(cron: str, day_or: bool) -> str:
     options.use_24hour_time_format = True
     options.verbose = False
     try:
-        described = _days_as_run(cron, day_or)
+        fields = _days_as_run(cron, day_or).split()
+        # Prefect's cron library reads a sixth field as seconds, the
+        # describer reads seconds first.
+        described = " ".join(fields[5:6] + fields[:5])
         text = str(ExpressionDescriptor(described, options).get_description())
     except Exception:  # the describer is cosmetic: never fail a tool on it
         return f"Cron '{cron}'"
-    fields = described.split()
     if not day_or and fields[2] != "*" and fields[4] != "*":
         text = text.replace(", or on ", ", but only if it is ")
     return text
@@ -97,6 +99,10 @@ def _days_as_run(cron: str, day_or: bool) -> str:
         fields[2] = "*"
     if days.every_day_of_week:
         fields[4] = "*"
+    elif "," in fields[4]:
+        # 7 is Sunday too: "0,7" is one day, not "Sunday and Sunday".
+        items = ["0" if item == "7" else item for item in fields[4].split(",")]
+        fields[4] = ",".join(dict.fromkeys(items))
     return " ".join(fields)
 
 

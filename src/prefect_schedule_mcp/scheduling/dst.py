@@ -38,6 +38,7 @@ from prefect_schedule_mcp.scheduling.spec import ScheduleSpec
 
 MAX_TRANSITIONS = 100
 MAX_LISTED = 4
+DAY_SECONDS = 86400
 
 
 def transitions(
@@ -69,12 +70,53 @@ def dst_warnings(
     notes: list[str] = []
     run_set = {r.astimezone(UTC) for r in runs}
     walls = _wall_times(spec)
-    for moment, before, after in transitions(spec.timezone, start, runs[-1]):
+    changes = list(transitions(spec.timezone, start, runs[-1]))
+    if walls is None and spec.definition["interval"] >= DAY_SECONDS:
+        # Intervals of a day or more behave the same at every change: say it once.
+        return _day_interval_note(spec, runs, changes)
+    for moment, before, after in changes:
         if walls is not None:
             notes.extend(_calendar_note(spec, walls, run_set, moment, before, after))
         else:
             notes.extend(_interval_note(spec, runs, moment, before, after))
     return notes
+
+
+def _day_interval_note(
+    spec: ScheduleSpec,
+    runs: list[datetime],
+    changes: list[tuple[datetime, timedelta, timedelta]],
+) -> list[str]:
+    """One sentence for an interval of a day or more across clock changes."""
+    if not changes:
+        return []
+    zone = ZoneInfo(spec.timezone)
+    days = [moment.astimezone(zone).date().isoformat() for moment, _, _ in changes]
+    shown = ", ".join(days[:3]) + (
+        f" and {len(days) - 3} more" if len(days) > 3 else ""
+    )
+    head = (
+        f"Clocks in {spec.timezone} change on {shown}. Prefect adds the whole days "
+        "of an interval in local calendar days"
+    )
+    interval = timedelta(seconds=spec.definition["interval"])
+    if interval.seconds or interval.microseconds:
+        return [head + " and the rest in elapsed time."]
+    anchor = datetime.fromisoformat(spec.definition["anchor_date"])
+    wanted = anchor.astimezone(zone).time()
+    odd = [
+        r.isoformat(timespec="seconds")
+        for r in runs
+        if r.astimezone(zone).time() != wanted
+    ]
+    clock = wanted.strftime("%H:%M")
+    text = head + f", so runs keep their clock time ({clock})."
+    if odd:
+        text += (
+            f" Except these, moved because {clock} did not exist on a day before "
+            f"them, and kept at the moved time: {_listed(odd)}."
+        )
+    return [text]
 
 
 def _offset(delta: timedelta) -> str:
@@ -203,59 +245,36 @@ def _interval_note(
     before: timedelta,
     after: timedelta,
 ) -> list[str]:
+    """A sentence for an interval under a day at one clock change."""
     zone = spec.timezone
     interval = timedelta(seconds=spec.definition["interval"])
     change = abs(after - before)
     day = moment.astimezone(ZoneInfo(zone)).date().isoformat()
-    head = (
+    text = (
         f"On {day} clocks in {zone} change from {_offset(before)} to {_offset(after)}. "
+        "Prefect documents intervals under a day as elapsed time: runs stay "
+        f"{format_duration(interval)} apart"
+        + (
+            ", so the repeated clock times get runs twice."
+            if after < before and change % interval == timedelta(0)
+            else f" and their clock times shift by {format_duration(change)}."
+            if change % interval
+            else "."
+        )
     )
-    if interval.days == 0:
-        text = head + (
-            "Prefect documents intervals under a day as elapsed time: runs stay "
-            f"{format_duration(interval)} apart"
-            + (
-                ", so the repeated clock times get runs twice."
-                if after < before and change % interval == timedelta(0)
-                else f" and their clock times shift by {format_duration(change)}."
-                if change % interval
-                else "."
-            )
-        )
-        uneven = [
-            f"{a.isoformat(timespec='seconds')} to {b.isoformat(timespec='seconds')}"
-            for a, b in itertools.pairwise(runs)
-            if b.astimezone(UTC) - a.astimezone(UTC) != interval
-            and a <= moment + change
-            and b >= moment - change
-        ]
-        if uneven:
-            text += (
-                f" But Prefect's scheduler on this Python does not keep that here: "
-                f"{_listed(uneven)} is not {format_duration(interval)} (runs in "
-                "the repeated hour are lost)."
-            )
-        return [text]
-
-    anchor = datetime.fromisoformat(spec.definition["anchor_date"])
-    wanted = anchor.astimezone(ZoneInfo(zone)).time()
-    odd = [
-        r.isoformat(timespec="seconds")
-        for r in runs
-        if r.astimezone(ZoneInfo(zone)).time() != wanted
+    uneven = [
+        f"{a.isoformat(timespec='seconds')} to {b.isoformat(timespec='seconds')}"
+        for a, b in itertools.pairwise(runs)
+        if b.astimezone(UTC) - a.astimezone(UTC) != interval
+        and a <= moment + change
+        and b >= moment - change
     ]
-    if interval.seconds == 0 and interval.microseconds == 0:
-        text = head + (
-            "Prefect adds whole-day intervals in local calendar days, so runs keep "
-            f"their clock time ({wanted.strftime('%H:%M')})."
+    if uneven:
+        text += (
+            f" But Prefect's scheduler on this Python does not keep that here: "
+            f"{_listed(uneven)} is not {format_duration(interval)} (runs in "
+            "the repeated hour are lost)."
         )
-    else:
-        text = head + (
-            "Prefect adds the whole days of the interval in local calendar days and "
-            "the rest in elapsed time."
-        )
-    if odd:
-        text += f" Runs not at {wanted.strftime('%H:%M')}: {_listed(odd)}."
     return [text]
 
 
