@@ -51,3 +51,19 @@ def test_bad_numbers_stop_the_server(
     with pytest.raises(SystemExit) as stopped:
         Settings.from_env()
     assert name in str(stopped.value.code)
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf"])
+def test_a_time_out_must_be_finite(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("PREFECT_SCHEDULE_MCP_CALL_TIMEOUT", raw)
+    with pytest.raises(SystemExit) as stopped:
+        Settings.from_env()
+    assert "finite" in str(stopped.value.code)
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\t"])
+def test_a_blank_auth_token_is_no_token(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("PREFECT_SCHEDULE_MCP_AUTH_TOKEN", raw)
+    assert Settings.from_env().auth_token is None

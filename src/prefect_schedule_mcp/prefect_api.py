@@ -288,6 +288,15 @@ class PrefectAPI:
                 "Give a deployment id, 'flow name/deployment name', or a unique "
                 "deployment name; list_deployments shows them.",
             )
+        parts = reference.split("/")
+        if len(parts) > 2 or (len(parts) == 2 and not all(p.strip() for p in parts)):
+            raise InvalidInput(
+                "deployment",
+                reference,
+                "a name has the form 'flow name/deployment name', with one '/' "
+                "between two names.",
+                "list_deployments shows the names (or search for part of it).",
+            )
         client = await self.client()
         try:
             deployment_id = uuid.UUID(reference)

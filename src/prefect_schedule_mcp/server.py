@@ -38,6 +38,10 @@ dry_run=true: show the user what would happen, then call again with
 dry_run=false."""
 
 
+# Tools that never call the Prefect API.
+OFFLINE_TOOLS = frozenset({"preview_schedule"})
+
+
 class ErrorBoundary(Middleware):
     """Turns every failure of a tool into a tool error, and logs each call.
 
@@ -61,6 +65,14 @@ class ErrorBoundary(Middleware):
                 return await call_next(context)
         except TimeoutError as e:
             outcome = "timed out"
+            if name in OFFLINE_TOOLS:
+                raise ToolError(
+                    f"{name} did not finish within {self.call_timeout:.0f} s: the "
+                    "schedule's run times take too long to compute (a rule that "
+                    "matches rarely, or never, is walked date by date). Ask for "
+                    "fewer runs or simplify the rule; "
+                    "PREFECT_SCHEDULE_MCP_CALL_TIMEOUT sets the limit."
+                ) from e
             raise ToolError(
                 f"{name} did not finish within {self.call_timeout:.0f} s: the "
                 f"Prefect API at {self.api.api_url} is slow or not answering. Check "

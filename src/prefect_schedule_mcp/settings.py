@@ -8,6 +8,7 @@ call that needs them, so listing tools imports nothing of Prefect.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -54,8 +55,11 @@ def _number(name: str, default: float) -> float:
             f"{ENV_PREFIX}{name}={raw!r} is not a number of seconds; "
             "set it to a positive number such as 60."
         ) from e
-    if value <= 0:
-        raise SystemExit(f"{ENV_PREFIX}{name} must be positive, not {raw!r}.")
+    if not math.isfinite(value) or value <= 0:
+        raise SystemExit(
+            f"{ENV_PREFIX}{name} must be a positive, finite number of seconds, "
+            f"not {raw!r}."
+        )
     return value
 
 
@@ -102,7 +106,9 @@ class Settings:
             read_only=_flag("READ_ONLY"),
             call_timeout=_number("CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT),
             request_timeout=_number("REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT),
-            auth_token=os.environ.get(ENV_PREFIX + "AUTH_TOKEN") or None,
+            # A blank token is no token: the open-bind check must see it so.
+            auth_token=(os.environ.get(ENV_PREFIX + "AUTH_TOKEN") or "").strip()
+            or None,
             embedded_start_timeout=_number(
                 "EMBEDDED_START_TIMEOUT", DEFAULT_EMBEDDED_START_TIMEOUT
             ),

@@ -132,3 +132,14 @@ async def test_search_reads_past_the_first_page_of_wildcard_matches(
     found = await call(mcp_client, "list_deployments", search=f"{tag}_")
     assert [d["name"] for d in found["deployments"]] == [f"{flow}/{tag}_z"]
     assert found["warnings"] == []
+
+
+async def test_a_name_with_extra_slashes_is_refused_with_the_form(
+    mcp_client: Client[Any],
+) -> None:
+    for reference in ("etl/a/b", "/nightly", "etl/"):
+        text = await call_error(
+            mcp_client, "list_deployment_schedules", deployment=reference
+        )
+        assert "'flow name/deployment name'" in text, reference
+        assert "ValueError" not in text

@@ -655,3 +655,41 @@ async def test_pause_can_cancel_the_schedules_past_due_runs(
         cancel_past_due_runs=True,
     )
     assert "action='pause'" in refused
+
+
+async def test_a_cron_text_update_keeps_day_or_and_ids_match_in_any_case(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory
+) -> None:
+    _, name = await make_deployment()
+    created = await call(
+        mcp_client,
+        "create_cron_schedule",
+        deployment=name,
+        cron="0 9 1 * 1",
+        day_or=False,
+        slug="first-monday",
+    )
+    updated = await call(
+        mcp_client,
+        "manage_deployment_schedules",
+        deployment=name,
+        schedule=created["schedule"]["id"].upper(),
+        action="update",
+        cron="0 10 1 * 1",
+    )
+    after = updated["schedule"]
+    assert (after["cron"], after["day_or"]) == ("0 10 1 * 1", False)
+    assert "only if it is" in after["description"]
+
+
+async def test_preview_says_when_a_schedule_ends_before_count(
+    mcp_client: Client[Any],
+) -> None:
+    result = await call(
+        mcp_client,
+        "preview_schedule",
+        rrule="DTSTART:20230908T150000\nRRULE:FREQ=HOURLY;INTERVAL=1;COUNT=3",
+        start_after="2023-09-08T16:30:00Z",
+    )
+    assert result["next_runs"] == ["2023-09-08T17:00:00+00:00"]
+    assert any("Only 1 of the 10 runs" in w for w in result["warnings"])

@@ -88,10 +88,10 @@ def check_parameters(
         raise InvalidInput(
             "parameters", parameters, "it must be an object of name: value pairs."
         )
-    properties = (schema or {}).get("properties")
-    if not properties:
+    if not schema or "properties" not in schema:
+        # No schema to check against (a deployment made without one).
         return dict(parameters)
-    assert schema is not None
+    properties = schema["properties"] or {}
     unknown = sorted(set(parameters) - set(properties))
     if unknown:
         raise InvalidInput(
@@ -100,7 +100,9 @@ def check_parameters(
             f"deployment {deployment_name!r} has no parameter named "
             + ", ".join(repr(name) for name in unknown)
             + ".",
-            "Its parameters are: " + ", ".join(sorted(properties)) + ".",
+            "Its parameters are: " + ", ".join(sorted(properties)) + "."
+            if properties
+            else "Its flow takes no parameters: leave parameters out.",
         )
     try:
         errors = validate(dict(parameters), schema, ignore_required=True)

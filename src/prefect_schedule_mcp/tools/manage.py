@@ -80,7 +80,9 @@ def find_schedule(
     """The schedule whose id or slug is ``reference``."""
     wanted = reference.strip()
     for schedule in schedules:
-        if str(schedule.id) == wanted or (schedule.slug and schedule.slug == wanted):
+        if str(schedule.id) == wanted.lower() or (
+            schedule.slug and schedule.slug == wanted
+        ):
             return schedule
     known = ", ".join(f"{s.slug or '(no slug)'} [{s.id}]" for s in schedules) or "none"
     raise NotFound(
@@ -109,11 +111,15 @@ def updated_spec(current: ScheduleSpec, changes: dict[str, Any]) -> ScheduleSpec
             # current zone applies only to a rule without one.
             lines = rrules.split_lines(changes["rrule"])
             timezone = rrules.dtstart_zone(lines) or current.timezone
+        day_or = changes.get("day_or") if kind == "cron" else None
+        if kind == "cron" and day_or is None and current.kind == "cron":
+            # A new cron text keeps the schedule's day_or unless it is named.
+            day_or = definition.get("day_or", True)
         return build_spec(
             **{kind: changes[kind]},
             timezone=timezone,
             anchor_date=changes.get("anchor_date") if kind == "interval" else None,
-            day_or=changes.get("day_or") if kind == "cron" else None,
+            day_or=day_or,
         )
     if current.kind == "cron":
         if changes.get("anchor_date") is not None:
@@ -168,8 +174,9 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
             Action,
             Field(
                 description="pause | resume | update | delete. delete is "
-                "permanent and removes the runs the schedule made that have not "
-                "started."
+                "permanent, and the Prefect server then removes every "
+                "auto-scheduled run of the deployment that has not started "
+                "(of all its schedules, past-due ones included)."
             ),
         ],
         cron: Cron | None = None,

@@ -178,6 +178,14 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         zone = resolve_timezone(timezone)
         now = utc_now()
         warnings: list[str] = []
+        if idempotency_key is not None and not idempotency_key.strip():
+            raise InvalidInput(
+                "idempotency_key",
+                idempotency_key,
+                "it is blank.",
+                "Leave it out for a new run every time, or give a key such as "
+                "'backfill-2025-06-01'.",
+            )
         if (scheduled_time is None) == (delay is None):
             raise InvalidInput(
                 "scheduled_time/delay",

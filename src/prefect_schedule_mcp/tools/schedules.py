@@ -227,7 +227,7 @@ def preview_times(
     with the warnings about them."""
     start = start or utc_now()
     runs = next_runs(spec, start, count)
-    warnings = schedule_warnings(spec, runs, start)
+    warnings = schedule_warnings(spec, runs, start, count)
     return [format_time(run, spec.timezone) for run in runs], warnings
 
 
