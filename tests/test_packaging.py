@@ -24,7 +24,12 @@ def test_client_configuration_is_ready_to_paste(path: Path) -> None:
     servers = config.get("mcpServers") or config.get("servers")
     assert servers, f"{path.name} has no server table"
     for entry in servers.values():
-        assert entry["command"] == SCRIPT or SCRIPT in entry["args"]
+        command = Path(entry["command"])
+        if command.name == SCRIPT:
+            # Clients do not search the user's PATH: the script's full path.
+            assert command.is_absolute(), f"{path.name}: {command}"
+        else:
+            assert SCRIPT in entry["args"], path.name
         # Clients start stdio servers with a trimmed environment.
         assert "PREFECT_API_URL" in entry["env"]
 
