@@ -10,16 +10,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastmcp import Client
 
+from prefect_schedule_mcp.prefect_api import PrefectAPI
 from prefect_schedule_mcp.settings import Settings
 from tests.conftest import DeploymentFactory, call
 from tests.fault_proxy import CuttingProxy
-from tests.tools.test_runs import count_in, create_runs, hours_ago
+from tests.tools.test_runs import count_in, create_runs, hours_ago, set_running
 
 RUN_COUNT = 230
 FIELDS: dict[str, Any] = {
@@ -40,7 +41,6 @@ async def late_runs(
 async def database_of(api_url: str, run_id: uuid.UUID) -> str:
     """What the bulk engine decides the server's database is."""
     from prefect_schedule_mcp.bulk.concurrency import detect_database
-    from prefect_schedule_mcp.prefect_api import PrefectAPI
 
     api = PrefectAPI(Settings(), api_url=api_url)
     try:
@@ -241,6 +241,123 @@ async def cancel_with_a_lost_answer(
         flow_run_filter=_of_deployment(deployment_id)
     )
     assert total == len(ids)
+
+
+PAGING_RUNS = 315
+# Runs sharing one expected start time; each group straddles the first page's
+# end in one of the two orders.
+TIED = (range(95, 125), range(190, 220))
+
+
+class ChangingAPI(PrefectAPI):
+    """The Prefect API, with runs changed on the server after the first page.
+
+    It stands in for what happens on a busy server while a plan is read: a
+    worker picks runs up, the late-run service renames runs Late.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        change: Callable[[list[dict[str, Any]]], Awaitable[None]],
+    ) -> None:
+        super().__init__(Settings(), api_url=api_url)
+        self._change = change
+        self.pages = 0
+
+    async def post(self, path: str, payload: dict[str, Any], what: str) -> Any:
+        answer = await super().post(path, payload, what)
+        if path == "/flow_runs/filter":
+            self.pages += 1
+            if self.pages == 1:
+                await self._change(answer)
+        return answer
+
+
+async def plan_reads_each_run_once(
+    api_url: str,
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+    newest_first: bool,
+    leaving: int,
+    joining: int,
+    limit: int | None,
+) -> None:
+    """Runs leave and join the match set after the first page is read.
+
+    ``leaving`` runs of the first page start (they leave the Late set) and
+    ``joining`` new Late runs appear ahead of the read position. Read by
+    offset, the second page would then start ``joining - leaving`` runs
+    early (repeating runs) or late (skipping them). The plan must hold each
+    run that matched throughout exactly once, and no run that joined behind
+    the read position. With a ``limit``, the plan is cancelled as
+    ``cancel_flow_runs`` does it: the warning counts the runs cancelled.
+    """
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    from prefect_schedule_mcp import bulk
+    from prefect_schedule_mcp.bulk.filters import run_filter
+
+    deployment_id, _ = await make_deployment()
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=10)
+
+    def at(minute: float) -> dt.datetime:
+        return start + dt.timedelta(minutes=minute)
+
+    minutes = list(range(PAGING_RUNS))
+    for group in TIED:
+        for i in group:
+            minutes[i] = group[0]
+    ids = await create_runs(prefect_client, deployment_id, [at(m) for m in minutes])
+    order = list(reversed(ids)) if newest_first else ids
+    # Ahead of the read position: newer than all when newest first, else older.
+    ahead = [
+        at(PAGING_RUNS + i) if newest_first else at(-1 - i) for i in range(joining)
+    ]
+    left: list[uuid.UUID] = []
+
+    async def change(page: list[dict[str, Any]]) -> None:
+        for run in page[:leaving]:
+            left.append(uuid.UUID(run["id"]))
+            await set_running(prefect_client, left[-1])
+        await create_runs(prefect_client, deployment_id, ahead)
+
+    flow_run_filter = run_filter(deployment_id=deployment_id, states=["Late"])
+    sort = (
+        FlowRunSort.EXPECTED_START_TIME_DESC
+        if newest_first
+        else FlowRunSort.EXPECTED_START_TIME_ASC
+    )
+    api = ChangingAPI(api_url, change)
+    try:
+        total = await api.count_flow_runs(flow_run_filter)
+        planned = await bulk.plan_runs(api, flow_run_filter, sort, limit)
+        assert api.pages == 2
+        assert left == order[:leaving]
+        expected = order[:limit] if limit else order
+        assert len(planned) == len(expected)
+        assert {run.id for run in planned} == set(expected)
+        times = [run.expected_start_time for run in planned if run.expected_start_time]
+        assert len(times) == len(planned)
+        assert times == sorted(times, reverse=newest_first)
+        if limit is None:
+            return
+
+        result = await bulk.cancel(api, planned, flow_run_filter, total, limit, False)
+    finally:
+        await api.aclose()
+    assert result.matched == PAGING_RUNS
+    assert {r.id for r in result.cancelled} == {str(i) for i in expected[leaving:]}
+    assert [w for w in result.warnings if "matching runs" in w] == [
+        f"Only {limit - leaving} of the {PAGING_RUNS} matching runs were cancelled "
+        "(`limit`), those with the oldest expected start time; call again for the "
+        "rest, or raise `limit`."
+    ]
+    assert any(f"{leaving} run(s) changed state" in w for w in result.warnings)
+    assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == (
+        limit - leaving
+    )
+    assert await count_in(prefect_client, deployment_id, ["Running"]) == leaving
 
 
 def _of_deployment(deployment_id: uuid.UUID) -> Any:

@@ -66,6 +66,31 @@ async def test_cancel_with_a_lost_answer_reports_an_unknown_outcome(
     )
 
 
+@pytest.mark.parametrize(
+    ("newest_first", "leaving", "joining", "limit"),
+    [(True, 10, 5, None), (False, 5, 10, 300)],
+    ids=["newest-first-runs-leave", "oldest-first-runs-join-with-limit"],
+)
+async def test_plan_reads_each_run_once_while_runs_change_state(
+    prefect_api_url: str,
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+    newest_first: bool,
+    leaving: int,
+    joining: int,
+    limit: int | None,
+) -> None:
+    await bulk_cases.plan_reads_each_run_once(
+        prefect_api_url,
+        make_deployment,
+        prefect_client,
+        newest_first,
+        leaving,
+        joining,
+        limit,
+    )
+
+
 async def test_bulk_calls_report_progress_and_log_each_page(
     mcp_client: Client[Any],
     make_deployment: DeploymentFactory,

@@ -98,3 +98,17 @@ async def test_cancel_survives_a_network_fault(
     await bulk_cases.cancel_survives_a_fault(
         prefect_api_url, mcp_client, make_deployment, prefect_client, allowed=2
     )
+
+
+async def test_plan_reads_each_run_once_while_runs_change_state(
+    prefect_api_url: str, make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    await bulk_cases.plan_reads_each_run_once(
+        prefect_api_url,
+        make_deployment,
+        prefect_client,
+        newest_first=False,
+        leaving=5,
+        joining=10,
+        limit=300,
+    )

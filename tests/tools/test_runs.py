@@ -630,6 +630,150 @@ async def test_reschedule_leaves_alone_a_run_that_started_after_the_plan(
     assert len(changed) == 2
 
 
+async def test_reschedule_never_touches_runs_not_due_yet(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    deployment_id, name = await make_deployment()
+    now = utcnow()
+    future = [now + dt.timedelta(hours=hours) for hours in (1, 2, 24, 24 * 7)]
+    ahead = await create_runs(prefect_client, deployment_id, future, late=False)
+    [late] = await create_runs(prefect_client, deployment_id, hours_ago(3))
+
+    arguments = {
+        "deployment": name,
+        "delay": "1h",
+        "most_recent_n": 1,
+        "states": ["Scheduled"],
+    }
+    plan = await call(mcp_client, "reschedule_late_flow_runs", **arguments)
+    done = await call(
+        mcp_client, "reschedule_late_flow_runs", **arguments, dry_run=False
+    )
+    for result in (plan, done):
+        assert result["rescheduled"] == []
+        assert result["deleted"] == []
+        assert result["failed"] == []
+
+    with_late = await call(
+        mcp_client,
+        "reschedule_late_flow_runs",
+        deployment=name,
+        delay="1d",
+        most_recent_n=1,
+        states=["Scheduled", "Late"],
+        dry_run=False,
+    )
+    assert [r["id"] for r in with_late["rescheduled"]] == [str(late)]
+    assert with_late["deleted"] == []
+    for run_id, when in zip(ahead, future, strict=True):
+        run = await prefect_client.read_flow_run(run_id)
+        assert run.state.name == "Scheduled"
+        assert run.next_scheduled_start_time == when
+
+    tools = {tool.name: tool for tool in await mcp_client.list_tools()}
+    description = tools["reschedule_late_flow_runs"].description or ""
+    assert "Only past-due runs are handled" in description
+
+
+async def test_reschedule_guard_leaves_alone_a_run_moved_ahead_after_the_plan(
+    prefect_api_url: str, make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    """Moved to a future time after the plan: still Scheduled, no longer due."""
+    from prefect.states import Scheduled
+
+    deployment_id, _ = await make_deployment()
+    [newest, middle, oldest] = await create_runs(
+        prefect_client, deployment_id, hours_ago(1, 2, 3)
+    )
+    states = ["Late", "Scheduled"]
+    api = PrefectAPI(Settings(), api_url=prefect_api_url)
+    try:
+        now = utcnow()
+        plan = await bulk.plan_reschedule(
+            api, deployment_id, states, dt.timedelta(hours=5), 1, now
+        )
+        assert [run.id for run, _ in plan.moves] == [newest]
+        assert [run.id for run in plan.deletions] == [middle, oldest]
+
+        tomorrow = now + dt.timedelta(days=1)
+        for run_id in (newest, oldest):
+            await prefect_client.set_flow_run_state(
+                run_id, Scheduled(scheduled_time=tomorrow), force=True
+            )
+        result = await bulk.reschedule(api, plan, states, True, False, now)
+    finally:
+        await api.aclose()
+
+    assert result.rescheduled == []
+    assert result.deleted == [str(middle)]
+    for run_id in (newest, oldest):
+        run = await prefect_client.read_flow_run(run_id)
+        assert run.state.name == "Scheduled"
+        assert run.next_scheduled_start_time == tomorrow
+    assert len([w for w in result.warnings if "changed state" in w]) == 2
+
+
+async def test_reschedule_warns_of_overdue_runs_not_yet_marked_late(
+    mcp_client: Client[Any],
+    make_deployment: DeploymentFactory,
+    prefect_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Overdue runs the server has not renamed Late yet are counted and named.
+
+    The test server renames an overdue Scheduled run within a second or two,
+    so waiting for one to be overdue and still Scheduled would race it.
+    Instead the tool's clock is set an hour ahead: runs due within the next
+    half hour are overdue to the tool, and the server leaves them Scheduled.
+    """
+    from prefect_schedule_mcp.tools import runs as runs_tools
+
+    deployment_id, name = await make_deployment()
+    now = utcnow()
+    [late_new, late_old] = await create_runs(
+        prefect_client, deployment_id, hours_ago(2, 3)
+    )
+    soon = [now + dt.timedelta(minutes=minutes) for minutes in (30, 20, 10)]
+    overdue = await create_runs(prefect_client, deployment_id, soon, late=False)
+    [ahead] = await create_runs(
+        prefect_client, deployment_id, [now + dt.timedelta(hours=2)], late=False
+    )
+    arguments = {"deployment": name, "delay": "1d", "most_recent_n": 1}
+
+    def overdue_warnings(result: dict[str, Any]) -> list[str]:
+        return [w for w in result["warnings"] if "still named Scheduled" in w]
+
+    on_time = await call(mcp_client, "reschedule_late_flow_runs", **arguments)
+    assert [r["id"] for r in on_time["rescheduled"]] == [str(late_new)]
+    assert on_time["deleted"] == [str(late_old)]
+    assert overdue_warnings(on_time) == []
+
+    monkeypatch.setattr(runs_tools, "utc_now", lambda: now + dt.timedelta(hours=1))
+    missed = await call(mcp_client, "reschedule_late_flow_runs", **arguments)
+    assert [r["id"] for r in missed["rescheduled"]] == [str(late_new)]
+    assert missed["deleted"] == [str(late_old)]
+    assert overdue_warnings(missed) == [
+        "3 run(s) of this deployment are past their scheduled time but still named "
+        "Scheduled (Prefect has not marked them Late yet), so states=['Late'] left "
+        "them out, and most_recent_n was counted without them. Include 'Scheduled' "
+        "in `states` to handle them too."
+    ]
+
+    both = await call(
+        mcp_client,
+        "reschedule_late_flow_runs",
+        **arguments,
+        states=["Late", "Scheduled"],
+    )
+    assert [r["id"] for r in both["rescheduled"]] == [str(overdue[0])]
+    assert sorted(both["deleted"]) == sorted(
+        str(i) for i in [*overdue[1:], late_new, late_old]
+    )
+    assert str(ahead) not in both["deleted"]
+    assert overdue_warnings(both) == []
+    assert await count_in(prefect_client, deployment_id, ["Scheduled"]) == 4
+
+
 async def test_reschedule_moves_runs_in_any_not_started_state(
     mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
 ) -> None:
@@ -896,6 +1040,30 @@ async def test_cancel_handles_every_page_and_respects_a_limit(
     assert len(done["cancelled"]) == 210
     assert await count_in(prefect_client, deployment_id, ["Late"]) == 0
     assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == 230
+
+
+async def test_cancel_limit_warning_counts_the_runs_listed(
+    mcp_client: Client[Any], make_deployment: DeploymentFactory, prefect_client: Any
+) -> None:
+    deployment_id, name = await make_deployment()
+    ids = await create_runs(
+        prefect_client, deployment_id, hours_ago(*[1 + i / 60 for i in range(315)])
+    )
+    oldest_first = [str(i) for i in reversed(ids)]
+
+    arguments = {"states": ["Late"], "deployment": name, "limit": 300}
+    plan = await call(mcp_client, "cancel_flow_runs", **arguments)
+    done = await call(mcp_client, "cancel_flow_runs", **arguments, dry_run=False)
+    for result, verb in [(plan, "would be"), (done, "were")]:
+        assert result["matched"] == 315
+        assert [r["id"] for r in result["cancelled"]] == oldest_first[:300]
+        assert [w for w in result["warnings"] if "matching runs" in w] == [
+            f"Only 300 of the 315 matching runs {verb} cancelled (`limit`), those "
+            "with the oldest expected start time; call again for the rest, or "
+            "raise `limit`."
+        ]
+    assert await count_in(prefect_client, deployment_id, ["Cancelled"]) == 300
+    assert await count_in(prefect_client, deployment_id, ["Late"]) == 15
 
 
 async def test_cancel_leaves_alone_a_run_that_started_after_the_plan(

@@ -4,9 +4,12 @@ Every bulk operation runs in two phases:
 
 1. **Plan** (:mod:`.plan`). Page through the matching runs (the server returns
    at most 200 a page) and keep only what acting needs: id, name, state and
-   times. Nothing is changed while paging, so offsets stay meaningful.
+   times. Pages follow the expected start time rather than an offset, so runs
+   that change state meanwhile (the server marks runs Late every few seconds)
+   neither repeat a run nor hide one.
 2. **Apply** (here, with :mod:`.runner`). Act on the planned ids, each call
-   guarded by a filter that names the ids *and* the states the plan saw. A
+   guarded by a filter that names the ids *and* the states the plan saw (for
+   a reschedule, also that the run is still past its scheduled time). A
    run that changed state since the plan (a worker picked it up, someone
    cancelled it) no longer matches the guard, so the server leaves it alone;
    it is reported, not touched.
@@ -61,15 +64,24 @@ SQLITE_LOCKED = "database is locked"
 T = TypeVar("T")
 
 
-def in_states(states: list[str], *, not_started: bool = False) -> FlowRunFilter:
+def in_states(
+    states: list[str],
+    *,
+    not_started: bool = False,
+    due_by: dt.datetime | None = None,
+) -> FlowRunFilter:
     """A filter of the runs whose state is named one of ``states``.
 
     With ``not_started``, the state must also be of the SCHEDULED type: a
     name says nothing certain about the type (any client may label a state
     as it likes), and moving or deleting a run that started would lose it.
+    With ``due_by``, the run's scheduled time (its next scheduled start) must
+    be at or before it: a run whose time is still ahead is not late, whatever
+    its state is named.
     """
     from prefect.client.schemas.filters import (
         FlowRunFilter,
+        FlowRunFilterNextScheduledStartTime,
         FlowRunFilterState,
         FlowRunFilterStateName,
         FlowRunFilterStateType,
@@ -82,7 +94,12 @@ def in_states(states: list[str], *, not_started: bool = False) -> FlowRunFilter:
             type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
             if not_started
             else None,
+        ),
+        next_scheduled_start_time=FlowRunFilterNextScheduledStartTime.model_validate(
+            {"before_": due_by}
         )
+        if due_by
+        else None,
     )
 
 
@@ -151,17 +168,21 @@ async def move_runs(
     concurrency: int | None = None,
     progress: ProgressHandler | None = None,
     total: int | None = None,
+    *,
+    due_by: dt.datetime | None = None,
 ) -> BulkOutcome:
     """Propose ``Scheduled(new time)`` to each run still waiting in ``states``.
 
     The run itself is kept (id, parameters, tags, job variables); only its
     state changes. Each run has its own time, so each is one guarded call.
     The guard also asks for a SCHEDULED state type, whatever ``states`` says:
-    a run that started or finished is never brought back to run again.
+    a run that started or finished is never brought back to run again. With
+    ``due_by``, a run whose scheduled time has since moved past it (someone
+    rescheduled it) is left alone too.
     """
     from prefect.states import Scheduled
 
-    base = in_states(states, not_started=True)
+    base = in_states(states, not_started=True, due_by=due_by)
     runner = Runner(
         "Rescheduled",
         concurrency
@@ -204,9 +225,14 @@ async def delete_runs(
     progress: ProgressHandler | None = None,
     total: int | None = None,
     offset: int = 0,
+    *,
+    due_by: dt.datetime | None = None,
 ) -> BulkOutcome:
-    """Delete the runs of ``ids`` still not started and in ``states``, 50 a call."""
-    base = in_states(states, not_started=True)
+    """Delete the runs of ``ids`` still not started and in ``states``, 50 a call.
+
+    With ``due_by``, only those whose scheduled time is at or before it.
+    """
+    base = in_states(states, not_started=True, due_by=due_by)
     runner = Runner(
         "Deleted",
         concurrency or await bulk_concurrency(api, "delete", ids[0] if ids else None),

@@ -53,6 +53,8 @@ class ReschedulePlan:
     deletions: list[PlannedRun]
     already_moved: list[PlannedRun]
     unmovable: list[PlannedRun]
+    overdue_scheduled: int = 0
+    """Past-due runs still named Scheduled, which ``states`` left out."""
 
 
 async def plan_reschedule(
@@ -63,45 +65,63 @@ async def plan_reschedule(
     most_recent_n: int,
     now: dt.datetime,
 ) -> ReschedulePlan:
-    """Rank the deployment's runs in ``states`` by expected start time, newest first.
+    """Rank the deployment's late runs in ``states`` by expected start, newest first.
+
+    A run is late when its scheduled time (its next scheduled start) is at
+    or before ``now``, whatever its state is named: a Scheduled run due next
+    week is never moved or deleted, even with ``states=["Scheduled"]``.
 
     The new time is the run's expected start time plus ``delay``, and Prefect
     never changes a run's expected start time after its first state; so a run
     already at that time was moved by an earlier call. Such runs count toward
     ``most_recent_n`` but are not moved again, which makes a second call after
     a partial failure finish the job instead of moving N more runs.
+
+    Prefect's late-run service renames overdue Scheduled runs to Late some
+    seconds later, longer when the server is busy. When ``states`` leaves
+    Scheduled out, the overdue runs it has not renamed yet are counted, so
+    that the result can say they were missed.
     """
     from prefect.client.schemas.filters import (
         FlowRunFilterDeploymentId,
         FlowRunFilterExpectedStartTime,
+        FlowRunFilterNextScheduledStartTime,
     )
     from prefect.client.schemas.sorting import FlowRunSort
 
     sort = FlowRunSort.EXPECTED_START_TIME_DESC
-    of_deployment = FlowRunFilterDeploymentId(any_=[deployment_id])
-    not_started = in_states(states, not_started=True)
-    candidates = await plan_runs(
-        api, not_started.model_copy(update={"deployment_id": of_deployment}), sort
+    of_deployment = {"deployment_id": FlowRunFilterDeploymentId(any_=[deployment_id])}
+    due = in_states(states, not_started=True, due_by=now)
+    candidates = await plan_runs(api, due.model_copy(update=of_deployment), sort)
+    # Runs an earlier call moved to a future time are plain Scheduled and not
+    # due; they were late once, so their expected start time is in the past.
+    moved_earlier = in_states(["Scheduled"], not_started=True).model_copy(
+        update={
+            **of_deployment,
+            "expected_start_time": FlowRunFilterExpectedStartTime.model_validate(
+                {"before_": now}
+            ),
+            "next_scheduled_start_time": (
+                FlowRunFilterNextScheduledStartTime.model_validate({"after_": now})
+            ),
+        }
     )
-    moved_before: list[PlannedRun] = []
+    moved_before = await plan_runs(api, moved_earlier, sort)
+    overdue_scheduled = 0
     if "Scheduled" not in states:
-        # Runs an earlier call moved to a future time are plain Scheduled now;
-        # they were late once, so their expected start time is in the past.
-        scheduled = in_states(["Scheduled"], not_started=True).model_copy(
-            update={
-                "deployment_id": of_deployment,
-                "expected_start_time": FlowRunFilterExpectedStartTime.model_validate(
-                    {"before_": now}
-                ),
-            }
+        overdue = in_states(["Scheduled"], not_started=True, due_by=now)
+        overdue_scheduled = await api.count_flow_runs(
+            overdue.model_copy(update=of_deployment)
         )
-        moved_before = await plan_runs(api, scheduled, sort)
 
     def at_target(run: PlannedRun) -> bool:
         expected = run.expected_start_time
         return expected is not None and run.scheduled_time == expected + delay
 
-    moved_before = [run for run in moved_before if at_target(run)]
+    candidate_ids = {run.id for run in candidates}
+    moved_before = [
+        run for run in moved_before if at_target(run) and run.id not in candidate_ids
+    ]
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     ranked = sorted(
         [*candidates, *moved_before],
@@ -109,7 +129,6 @@ async def plan_reschedule(
         reverse=True,
     )
     chosen, rest = ranked[:most_recent_n], ranked[most_recent_n:]
-    candidate_ids = {run.id for run in candidates}
     return ReschedulePlan(
         moves=[
             (run, run.expected_start_time + delay)
@@ -119,6 +138,7 @@ async def plan_reschedule(
         deletions=[run for run in rest if run.id in candidate_ids],
         already_moved=[run for run in chosen if at_target(run)],
         unmovable=[run for run in chosen if run.expected_start_time is None],
+        overdue_scheduled=overdue_scheduled,
     )
 
 
@@ -156,6 +176,14 @@ async def reschedule(
     finishes the job.
     """
     warnings: list[str] = []
+    if plan.overdue_scheduled:
+        warnings.append(
+            f"{plan.overdue_scheduled} run(s) of this deployment are past their "
+            "scheduled time but still named Scheduled (Prefect has not marked them "
+            f"Late yet), so states={states} left them out, and most_recent_n was "
+            "counted without them. Include 'Scheduled' in `states` to handle them "
+            "too."
+        )
     past = [run for run, when in plan.moves if when <= now]
     if past:
         warnings.append(
@@ -191,7 +219,11 @@ async def reschedule(
         )
 
     total = len(plan.moves) + len(deletions)
-    moved = await move_runs(api, plan.moves, states, progress=progress, total=total)
+    # The guard repeats the plan's "past due at `now`": a run someone moved to
+    # a later time since is no longer late, and is left alone.
+    moved = await move_runs(
+        api, plan.moves, states, progress=progress, total=total, due_by=now
+    )
     by_id = {run.id: run for run, _ in plan.moves}
     if moved.skipped:
         warnings.append(
@@ -221,6 +253,7 @@ async def reschedule(
             progress=progress,
             total=total,
             offset=len(plan.moves),
+            due_by=now,
         )
         if deleted.halted:
             warnings.append(
@@ -260,6 +293,14 @@ def _rescheduled(run: PlannedRun, when: dt.datetime) -> RescheduledRun:
     )
 
 
+def _capped(listed: int, matched: int, verb: str) -> str:
+    return (
+        f"Only {listed} of the {matched} matching runs {verb} cancelled (`limit`), "
+        "those with the oldest expected start time; call again for the rest, or "
+        "raise `limit`."
+    )
+
+
 def predicted_final_state(run: PlannedRun) -> str:
     """What proposing Cancelling leads to: runs not started go straight to Cancelled."""
     return "Cancelled" if run.state_type == "SCHEDULED" else "Cancelling"
@@ -278,20 +319,19 @@ async def cancel(
 
     ``total`` is how many runs match the filters (``matched`` in the result,
     every match however many are handled); ``planned`` holds at most
-    ``limit`` of them, the oldest first.
+    ``limit`` of them, the oldest first. The warning about ``limit`` counts
+    the runs the result lists, which can be fewer than ``limit``: runs leave
+    the match set while it is read, and a run that changed state before it
+    was cancelled is left alone.
     """
     # Runs can turn Late between the count and the plan: never report fewer
     # matches than the runs planned.
     matched = max(total, len(planned))
     warnings: list[str] = []
-    if limit is not None and matched > limit:
-        warnings.append(
-            f"Only {limit} of the {matched} matching runs "
-            f"{'would be' if dry_run else 'were'} cancelled (`limit`), those with "
-            "the oldest expected start time; call again for the rest, or raise "
-            "`limit`."
-        )
+    capped = limit is not None and matched > len(planned)
     if dry_run:
+        if capped:
+            warnings.append(_capped(len(planned), matched, "would be"))
         return CancelResult(
             dry_run=True,
             matched=matched,
@@ -309,6 +349,8 @@ async def cancel(
 
     by_id = {run.id: run for run in planned}
     outcome = await cancel_runs(api, list(by_id), flow_run_filter, progress=progress)
+    if capped:
+        warnings.append(_capped(len(outcome.done), matched, "were"))
     if outcome.halted:
         warnings.append(
             f"The Prefect API became unreachable part-way: {len(outcome.done)} run(s) "

@@ -177,16 +177,22 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
     ) -> RescheduleResult:
         """Move a deployment's late runs later, and delete the older ones.
 
-        The most recent `most_recent_n` runs in `states` (by expected start
-        time) get the new time expected start + `delay`; they keep their id,
-        parameters, tags and job variables. With delete_remaining=true
-        (default) every other matching run is DELETED, after the moves. Example:
+        Only past-due runs are handled: a run matches when its state is in
+        `states` and its scheduled time is already past; a run due in the
+        future is never moved or deleted, whatever `states` says. The most
+        recent `most_recent_n` matching runs (by expected start time) get the
+        new time expected start + `delay`; they keep their id, parameters, tags
+        and job variables. With delete_remaining=true (default) every other
+        matching run is DELETED, after the moves. Example:
         {"deployment": "etl/nightly", "delay": "6h", "most_recent_n": 3}.
         dry_run=true (default) changes nothing and lists the runs that would be
         rescheduled (with their new times) and deleted: show it to the user,
-        then call again with dry_run=false. Only runs that have not started
-        are touched: `states` refuses Running, Completed, Cancelled and the
-        like (use cancel_flow_runs to stop runs). A run that changed state in
+        then call again with dry_run=false. Prefect marks overdue runs Late
+        some seconds after their time (longer on a busy server): `warnings`
+        counts the overdue runs still named Scheduled, and adding 'Scheduled'
+        to `states` handles them too. Only runs that have not started are
+        touched: `states` refuses Running, Completed, Cancelled and the like
+        (use cancel_flow_runs to stop runs). A run that changed state in
         between is left alone and named in `warnings`. Calling again after a
         partial failure finishes the job without moving extra runs.
         """
