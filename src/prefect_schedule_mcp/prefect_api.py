@@ -184,6 +184,20 @@ class PrefectAPI:
             )
         return await self._named(raw)
 
+    async def deployment_names(
+        self, deployment_ids: Iterable[uuid.UUID | None]
+    ) -> dict[uuid.UUID, str]:
+        """The 'flow/deployment' names of the deployments that still exist."""
+        from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+        ids = list({i for i in deployment_ids if i is not None})
+        if not ids:
+            return {}
+        found = await self.read_deployments(
+            DeploymentFilter(id=DeploymentFilterId(any_=ids)), limit=len(ids)
+        )
+        return {d.id: d.name for d in found}
+
     async def search_deployments(
         self, search: str | None, limit: int
     ) -> tuple[list[Deployment], bool]:

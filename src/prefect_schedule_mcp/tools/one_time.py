@@ -86,18 +86,6 @@ def clean_tags(tags: list[str] | None) -> tuple[list[str] | None, list[str]]:
     ]
 
 
-async def deployment_name(api: PrefectAPI, run: FlowRun) -> str | None:
-    """The 'flow/deployment' name of the run's deployment, if it still exists."""
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
-    if run.deployment_id is None:
-        return None
-    found = await api.read_deployments(
-        DeploymentFilter(id=DeploymentFilterId(any_=[run.deployment_id])), limit=1
-    )
-    return found[0].name if found else None
-
-
 def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
     if read_only:
         return
@@ -254,7 +242,8 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                 "parameters and tags of this call were not applied."
             )
         else:
-            run_deployment = await deployment_name(api, run)
+            names = await api.deployment_names([run.deployment_id])
+            run_deployment = names.get(run.deployment_id) if run.deployment_id else None
             if run_deployment:
                 holder = f"deployment {run_deployment!r} of the same flow"
             elif run.deployment_id:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastmcp import Context, FastMCP
 from pydantic import Field
@@ -67,18 +67,6 @@ LateBy = Annotated[
 ]
 
 
-async def deployment_names(api: PrefectAPI, runs: list[FlowRun]) -> dict[Any, str]:
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
-    ids = list({run.deployment_id for run in runs if run.deployment_id})
-    if not ids:
-        return {}
-    found = await api.read_deployments(
-        DeploymentFilter(id=DeploymentFilterId(any_=ids)), limit=len(ids)
-    )
-    return {d.id: d.name for d in found}
-
-
 def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
     @mcp.tool(annotations=read_tool("List flow runs"))
     async def list_flow_runs(
@@ -124,7 +112,7 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
         async for page in api.iter_flow_runs(flow_run_filter, order, limit=limit):
             runs.extend(page)
         total = await api.count_flow_runs(flow_run_filter)
-        names = await deployment_names(api, runs)
+        names = await api.deployment_names(run.deployment_id for run in runs)
         return FlowRunList(
             total=total,
             flow_runs=[run_summary(run, names, now) for run in runs],
