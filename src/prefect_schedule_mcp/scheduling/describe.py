@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from prefect_schedule_mcp.scheduling.durations import format_duration
 from prefect_schedule_mcp.scheduling.normalize import cron_days
+from prefect_schedule_mcp.scheduling.rrules import rule_parts
 from prefect_schedule_mcp.scheduling.spec import ScheduleSpec
 
 _FREQ_UNITS = {
@@ -113,10 +114,7 @@ def _describe_rrule(text: str) -> str:
         ln.upper().startswith(("EXRULE", "RDATE")) for ln in lines
     ):
         return "Rule '" + " | ".join(lines) + "'"
-    parts = dict(
-        p.split("=", 1) for p in rules[0].split(":", 1)[-1].split(";") if "=" in p
-    )
-    parts = {k.upper(): v.upper() for k, v in parts.items()}
+    parts = rule_parts(rules[0].split(":", 1)[-1])
     if set(parts) - _WORDED or parts.get("FREQ") not in _FREQ_UNITS:
         return "Rule '" + " | ".join(lines) + "'"
 

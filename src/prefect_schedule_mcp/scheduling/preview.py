@@ -230,11 +230,9 @@ def _rrule_ended(spec: ScheduleSpec, start: datetime) -> str:
     no occurrence is computed. Prefect reads every date in the text as wall
     time in the schedule's zone, and so does this.
     """
-    try:
-        lines = rrules.split_lines(spec.definition["rrule"])
-    except InvalidInput:
+    rules = _rules(spec)
+    if rules is None:
         return "its text could not be read to say why"
-    rules = [rrules.rule_parts(line.value) for line in lines if line.name == "RRULE"]
     if not rules:
         return "every RDATE is before then"
     reasons = []
@@ -260,14 +258,18 @@ def _endless(spec: ScheduleSpec) -> bool:
     an rrule with an RRULE line that has neither COUNT nor UNTIL."""
     if spec.kind != "rrule":
         return True
+    return any(
+        "COUNT" not in parts and "UNTIL" not in parts for parts in _rules(spec) or []
+    )
+
+
+def _rules(spec: ScheduleSpec) -> list[dict[str, str]] | None:
+    """The parts of each RRULE line of an rrule spec; None if unreadable."""
     try:
         lines = rrules.split_lines(spec.definition["rrule"])
     except InvalidInput:
-        return False
-    return any(
-        "COUNT" not in parts and "UNTIL" not in parts
-        for parts in (rrules.rule_parts(ln.value) for ln in lines if ln.name == "RRULE")
-    )
+        return None
+    return [rrules.rule_parts(line.value) for line in lines if line.name == "RRULE"]
 
 
 def _until(parts: dict[str, str], zone: str) -> datetime | None:

@@ -268,8 +268,7 @@ def rewrite(
 def has_count(lines: list[RRuleLine]) -> bool:
     """Whether any RRULE or EXRULE line limits itself with COUNT."""
     return any(
-        line.name in ("RRULE", "EXRULE")
-        and any(p.strip().upper().startswith("COUNT=") for p in line.value.split(";"))
+        line.name in ("RRULE", "EXRULE") and "COUNT" in rule_parts(line.value)
         for line in lines
     )
 
