@@ -246,10 +246,10 @@ def register(mcp: FastMCP, api: PrefectAPI, *, read_only: bool) -> None:
                 "Fields: " + ", ".join(UPDATE_FIELDS) + ".",
             )
 
+        # The deployment as read carries its schedules: no second request.
         found = await api.resolve_deployment(deployment)
         client = await api.client()
-        async with api.calling(f"Reading the schedules of {found.name!r}"):
-            schedules = await client.read_deployment_schedules(found.id)
+        schedules = list(found.raw.schedules or [])
         target = find_schedule(found, schedules, schedule)
         current = spec_from_prefect(target.schedule)
         overrides = dict(target.parameters or {})
